@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs keyrack from this checkout: npm dependencies, the native peer-credential
+# module, the bundled CLI, and a `keyrack` link in ${PREFIX:-$HOME/.local}/bin.
+# Safe to run twice; never waits for input.
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(pwd)
+bindir="${PREFIX:-$HOME/.local}/bin"
+
+echo "keyrack: installing npm dependencies" >&2
+npm ci --no-audit --no-fund --loglevel=error </dev/null
+
+echo "keyrack: building the native peer-credential module" >&2
+if ! npm run --silent build:native </dev/null >/tmp/keyrack-native-build.$$.log 2>&1; then
+  cat /tmp/keyrack-native-build.$$.log >&2
+  echo "" >&2
+  echo "keyrack: *** WARNING: the native module did not build (needs python3, make, g++). ***" >&2
+  echo "keyrack: *** The daemon will refuse to start without it: kernel caller checks need it. ***" >&2
+fi
+rm -f /tmp/keyrack-native-build.$$.log
+
+echo "keyrack: bundling the CLI" >&2
+npm run --silent build </dev/null
+
+mkdir -p "$bindir"
+ln -sfn "$root/dist/keyrack.mjs" "$bindir/keyrack"
+echo "keyrack: installed $bindir/keyrack" >&2
+
+case ":$PATH:" in
+  *":$bindir:"*) ;;
+  *) echo "keyrack: add $bindir to your PATH, e.g. in ~/.bashrc: export PATH=\"$bindir:\$PATH\"" >&2 ;;
+esac
+cat >&2 <<MSG
+keyrack: to load keys when you cd into a project, add the hook to your shell's rc file:
+  bash (~/.bashrc):              eval "\$(keyrack hook bash)"
+  zsh  (~/.zshrc):               eval "\$(keyrack hook zsh)"
+  fish (~/.config/fish/config.fish): keyrack hook fish | source
+MSG

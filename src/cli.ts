@@ -1,0 +1,171 @@
+/**
+ * Wiring only: parses argv with cac and hands each command to its own module in
+ * src/commands/, imported lazily so that `keyrack export` (run on every cd) loads
+ * only what it needs.
+ */
+import { cac, type CAC } from 'cac';
+import { UserError, exitCodeOf, messageOf } from './errors.js';
+import { VERSION } from './version.js';
+
+type Opts = Record<string, unknown>;
+
+function str(v: unknown): string | undefined {
+  if (v === undefined || v === true || v === false) return undefined;
+  return String(v);
+}
+
+function list(v: unknown): string[] {
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v]).map(String);
+}
+
+const COMMANDS = [
+  'init', 'set', 'get', 'list', 'rm', 'unlock', 'lock', 'status', 'allow', 'deny',
+  'hook', 'export', 'exec', 'daemon', 'doctor',
+];
+
+/** Picks the closest known command, for "did you mean" on a typo. */
+function suggest(word: string): string | undefined {
+  const dist = (a: string, b: string): number => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+    for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+    for (let i = 1; i <= a.length; i++) {
+      for (let j = 1; j <= b.length; j++) {
+        d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+        if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+      }
+    }
+    return d[a.length]![b.length]!;
+  };
+  let best: string | undefined;
+  let bestD = 3;
+  for (const c of COMMANDS) {
+    const dd = dist(word, c);
+    if (dd < bestD) [best, bestD] = [c, dd];
+  }
+  return best;
+}
+
+function build(setCode: (p: Promise<number | void>) => void): CAC {
+  const cli = cac('keyrack');
+  const run = (p: () => Promise<number | void>) => setCode(p());
+
+  cli.command('init', 'Create the os.secure identity, protected by a passphrase')
+    .action(() => run(async () => (await import('./commands/init.js')).run()));
+
+  cli.command('set <key>', 'Store a key (value from a hidden prompt, or stdin)')
+    .option('--vault <vault>', 'os.secure (default), os.direct, 1password or aws.sso')
+    .option('--ref <ref>', '1password: the op://vault/item/field reference')
+    .option('--profile <profile>', 'aws.sso: the AWS profile name')
+    .action((key: string, o: Opts) => run(async () => (await import('./commands/set.js')).run(key, {
+      vault: str(o.vault), ref: str(o.ref), profile: str(o.profile),
+    })));
+
+  cli.command('get <key>', 'Print one key\'s value (exit 2 when locked or absent)')
+    .action((key: string) => run(async () => (await import('./commands/get.js')).run(key)));
+
+  cli.command('list', 'List the keys in the host registry (never values)')
+    .option('--json', 'Machine-readable output')
+    .action((o: Opts) => run(async () => (await import('./commands/list.js')).run({ json: o.json === true })));
+
+  cli.command('rm <key>', 'Remove a key from the registry and its vault')
+    .action((key: string) => run(async () => (await import('./commands/rm.js')).run(key)));
+
+  cli.command('unlock [...keys]', 'Fetch keys from their vaults into the session daemon')
+    .option('--all', 'Every key in the registry')
+    .option('--ttl <duration>', 'Lifetime, e.g. 30m, 8h (default 8h)')
+    .action((keys: string[], o: Opts) => run(async () => (await import('./commands/unlock.js')).run(keys, {
+      all: o.all === true, ttl: str(o.ttl),
+    })));
+
+  cli.command('lock [...keys]', 'Drop keys from the daemon (all when none named)')
+    .action((keys: string[]) => run(async () => (await import('./commands/lock.js')).run(keys)));
+
+  cli.command('status', 'Daemon, session, keys held, and the current manifest')
+    .option('--json', 'Machine-readable output')
+    .action((o: Opts) => run(async () => (await import('./commands/status.js')).run({ json: o.json === true })));
+
+  cli.command('allow [dir]', 'Trust the .keyrack manifest in DIR (default: the nearest)')
+    .action((dir: string | undefined) => run(async () => (await import('./commands/allow.js')).run(dir, true)));
+
+  cli.command('deny [dir]', 'Block the .keyrack manifest in DIR (default: the nearest)')
+    .action((dir: string | undefined) => run(async () => (await import('./commands/allow.js')).run(dir, false)));
+
+  cli.command('hook <shell>', 'Print the shell hook: eval "$(keyrack hook bash|zsh)", keyrack hook fish | source')
+    .action((shell: string) => run(async () => (await import('./commands/hook.js')).run(shell)));
+
+  cli.command('export <shell>', 'Print the env changes for this directory (bash, zsh, fish, json)')
+    .action((shell: string) => run(async () => (await import('./commands/export.js')).run(shell)));
+
+  cli.command('exec [...cmd]', 'Run one command with the manifest\'s keys: keyrack exec [--key K]... [--] CMD [ARG...]')
+    .option('--key <key>', 'A key to pass (repeatable); default: the manifest\'s keys');
+
+  cli.command('daemon <action>', 'Manage the session daemon: start, stop, status, run (foreground)')
+    .action((action: string) => run(async () => (await import('./commands/daemon.js')).run(action)));
+
+  cli.command('doctor', 'Check the setup and say how to fix what is wrong')
+    .action(() => run(async () => (await import('./commands/doctor.js')).run()));
+
+  cli.help();
+  cli.version(VERSION);
+  return cli;
+}
+
+/**
+ * `exec` takes its own options only before the command: everything from the first
+ * non-option word (or after `--`) belongs to the command, flags included.
+ */
+async function runExec(argv: string[]): Promise<number | void> {
+  const keys: string[] = [];
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') { i++; break; }
+    if (a === '--key' || a === '-k') {
+      const v = argv[++i];
+      if (v === undefined) throw new UserError('--key needs a key name');
+      keys.push(v);
+    } else if (a.startsWith('--key=')) {
+      keys.push(a.slice('--key='.length));
+    } else if (a.startsWith('-')) {
+      throw new UserError(`unknown option '${a}' for exec (put the command after --)`);
+    } else {
+      break;
+    }
+  }
+  const cmd = argv.slice(i);
+  if (cmd.length === 0) throw new UserError('exec needs a command: keyrack exec [--key K]... [--] CMD [ARG...]');
+  return (await import('./commands/exec.js')).run(cmd, { keys });
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    if (argv[2] === 'exec' && !argv.slice(3).some((a) => a === '--help' || a === '-h') || (argv[2] === 'exec' && argv[3] === '--')) {
+      return (await runExec(argv.slice(3))) ?? 0;
+    }
+    let pending: Promise<number | void> | undefined;
+    const cli = build((p) => { pending = p; });
+    cli.parse(argv, { run: false });
+    if (cli.options.help || cli.options.version) return 0;
+    if (cli.matchedCommand === undefined) {
+      const word = cli.args[0];
+      if (word === undefined) {
+        cli.outputHelp();
+        return 2;
+      }
+      const s = suggest(String(word));
+      throw new UserError(`unknown command '${word}'${s ? ` — did you mean 'keyrack ${s}'?` : ''} (see keyrack --help)`);
+    }
+    cli.runMatchedCommand();
+    return (await pending) ?? 0;
+  } catch (e) {
+    if (e instanceof Error && e.name === 'CACError') {
+      process.stderr.write(`keyrack: ${e.message} (see keyrack --help)\n`);
+      return 2;
+    }
+    process.stderr.write(`keyrack: ${messageOf(e)}\n`);
+    return exitCodeOf(e);
+  }
+}
+
+process.exitCode = await main(process.argv);

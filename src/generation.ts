@@ -1,0 +1,22 @@
+/**
+ * Bumps the generation file (see paths.generationPath): shell hooks compare its
+ * token at each prompt and call `keyrack export` only when it changed. Any new
+ * token will do; it carries no secret. Written by rename so a reader never sees
+ * a torn token.
+ */
+import { randomBytes } from 'node:crypto';
+import { renameSync, writeFileSync } from 'node:fs';
+import { generationPath, type Env } from './paths.js';
+
+export function bumpGeneration(env: Env = process.env): string {
+  const token = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
+  try {
+    const path = generationPath(env);
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, token + '\n', { mode: 0o600 });
+    renameSync(tmp, path);
+  } catch {
+    // No runtime dir yet: no hook can be waiting on it either.
+  }
+  return token;
+}

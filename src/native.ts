@@ -1,0 +1,76 @@
+/**
+ * The N-API addon in native/: what Node cannot do by itself. SO_PEERCRED and a
+ * pidfd on the peer (so a pid cannot be recycled between check and use),
+ * prctl(PR_SET_DUMPABLE, 0) for the daemon, and flock(2) for file locks.
+ * Loaded lazily: commands that do not need it never dlopen it.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KeyrackError } from './errors.js';
+
+export interface PeerCred {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+export interface PeerInfo extends PeerCred {
+  /** The peer's audit session id; null when the kernel has none (4294967295). */
+  sessionId: number | null;
+  /** How the pid was pinned while /proc/<pid>/sessionid was read. */
+  pinnedBy: 'SO_PEERPIDFD' | 'pidfd_open';
+}
+
+interface Addon {
+  peerCred(fd: number): PeerCred;
+  peerInfo(fd: number): PeerInfo;
+  setNonDumpable(): void;
+  isDumpable(): boolean;
+  flock(fd: number, op: 'ex' | 'sh' | 'un', wait: boolean): boolean;
+}
+
+let addon: Addon | undefined;
+let loadError: string | undefined;
+
+/** Finds native/build/Release/keyrack_native.node from src/ (tsx) or dist/ (bundle). */
+function addonPath(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    const p = join(dir, 'native', 'build', 'Release', 'keyrack_native.node');
+    if (existsSync(p)) return p;
+    dir = dirname(dir);
+  }
+  return undefined;
+}
+
+export function loadNative(): Addon | undefined {
+  if (addon || loadError) return addon;
+  const p = addonPath();
+  if (!p) {
+    loadError = 'native/build/Release/keyrack_native.node not found (run ./install.sh or npm run build:native)';
+    return undefined;
+  }
+  try {
+    addon = createRequire(import.meta.url)(p) as Addon;
+  } catch (e) {
+    loadError = `cannot load ${p}: ${(e as Error).message}`;
+  }
+  return addon;
+}
+
+export function nativeLoadError(): string | undefined {
+  loadNative();
+  return loadError;
+}
+
+export function native(): Addon {
+  const a = loadNative();
+  if (!a) throw new KeyrackError(`the native peer-credential module is missing: ${loadError}`);
+  return a;
+}
+
+export function flock(fd: number, op: 'ex' | 'sh' | 'un', wait = true): boolean {
+  return native().flock(fd, op, wait);
+}

@@ -1,0 +1,78 @@
+/**
+ * The host registry: this user's map of key name → vault (plus a 1Password
+ * reference or an AWS profile). Never values. One JSON file, written atomically
+ * under an exclusive lock so concurrent `set`s never lose a key.
+ */
+import { closeSync, openSync } from 'node:fs';
+import { UserError } from './errors.js';
+import { ensureDir, isRecord, readJsonFile, writeFileAtomic } from './fsutil.js';
+import { keyNameProblem } from './names.js';
+import { configDir, files, type Env } from './paths.js';
+import { flock } from './native.js';
+
+export const VAULTS = ['os.secure', 'os.direct', '1password', 'aws.sso'] as const;
+export type VaultId = (typeof VAULTS)[number];
+
+export interface RegistryEntry {
+  vault: VaultId;
+  /** 1password: op://vault/item/field */
+  ref?: string;
+  /** aws.sso: the AWS CLI profile name */
+  profile?: string;
+}
+
+export interface Registry {
+  version: 1;
+  keys: Record<string, RegistryEntry>;
+}
+
+export function isVaultId(v: string): v is VaultId {
+  return (VAULTS as readonly string[]).includes(v);
+}
+
+function parse(path: string, raw: unknown): Registry {
+  const bad = (why: string) => new UserError(`${path}: ${why}; fix or move it — keyrack will not overwrite it`);
+  if (!isRecord(raw)) throw bad('expected a JSON object');
+  if (raw.version !== 1) throw bad(`unsupported version ${JSON.stringify(raw.version)} (expected 1)`);
+  if (!isRecord(raw.keys)) throw bad('"keys" must be an object');
+  const keys: Record<string, RegistryEntry> = {};
+  for (const [name, e] of Object.entries(raw.keys)) {
+    const p = keyNameProblem(name);
+    if (p) throw bad(p);
+    if (!isRecord(e) || typeof e.vault !== 'string' || !isVaultId(e.vault)) throw bad(`key ${name}: unknown vault`);
+    const entry: RegistryEntry = { vault: e.vault };
+    if (typeof e.ref === 'string') entry.ref = e.ref;
+    if (typeof e.profile === 'string') entry.profile = e.profile;
+    keys[name] = entry;
+  }
+  return { version: 1, keys };
+}
+
+export function loadRegistry(env: Env = process.env): Registry {
+  const path = files.registry(env);
+  const raw = readJsonFile(path);
+  if (raw === undefined) return { version: 1, keys: {} };
+  return parse(path, raw);
+}
+
+/** Runs fn with an exclusive lock on the registry; released even on SIGKILL (flock). */
+export function withRegistryLock<T>(env: Env, fn: () => T): T {
+  ensureDir(configDir(env));
+  const fd = openSync(files.registryLock(env), 'a', 0o600);
+  try {
+    flock(fd, 'ex');
+    return fn();
+  } finally {
+    closeSync(fd); // closing the fd releases the lock
+  }
+}
+
+/** Read-modify-write of the registry under its lock. */
+export function updateRegistry(env: Env, fn: (r: Registry) => void): Registry {
+  return withRegistryLock(env, () => {
+    const r = loadRegistry(env);
+    fn(r);
+    writeFileAtomic(files.registry(env), JSON.stringify(r, null, 2) + '\n');
+    return r;
+  });
+}

@@ -1,0 +1,45 @@
+/**
+ * One interface for every vault. Local vaults (os.secure, os.direct) keep values;
+ * remote ones (1password, aws.sso) keep only a reference and fetch on unlock.
+ * `fetch` takes many keys at once so a vault can share work between them:
+ * os.secure runs scrypt once per unlock, 1password runs `op` calls concurrently.
+ */
+import type { Env } from '../paths.js';
+import type { RegistryEntry, VaultId } from '../registry.js';
+import type { Secret } from '../daemon/protocol.js';
+
+export type Fetched = Secret & {
+  /** The vault's own expiry (AWS credentials), epoch ms. */
+  expiresAt?: number;
+};
+
+export interface FetchContext {
+  env: Env;
+  /** Asks the os.secure passphrase (hidden prompt on a TTY, else a line of stdin), once. */
+  passphrase(): Promise<string>;
+  /** One short progress line for slow steps (aws sso login); goes to stderr. */
+  progress(msg: string): void;
+  /**
+   * False inside the daemon (background refresh): never prompt, never open a
+   * browser login; fail instead and let the value expire.
+   */
+  interactive: boolean;
+}
+
+export interface KeyRef {
+  name: string;
+  entry: RegistryEntry;
+}
+
+export interface Vault {
+  readonly id: VaultId;
+  /** True for vaults whose values the daemon may re-fetch by itself before they expire. */
+  readonly refreshable?: boolean;
+  /** Why a registry entry is unusable (e.g. a malformed op:// reference), or null. */
+  validate?(entry: RegistryEntry): string | null;
+  /** Stores a value (local vaults). Remote vaults validate and keep the reference only. */
+  put?(name: string, value: string, env: Env): Promise<void>;
+  remove(name: string, env: Env): Promise<void>;
+  /** Fetches keys; a failure of one key is that key's Error, not the whole call's. */
+  fetch(keys: KeyRef[], ctx: FetchContext): Promise<Map<string, Fetched | Error>>;
+}
