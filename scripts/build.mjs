@@ -1,20 +1,32 @@
 // Bundles the CLI into dist/ with one chunk per lazily imported command, so the
-// hot path (`keyrack export`) loads no vault or crypto code.
+// hot path (`keyrack export`) loads no vault or crypto code. Builds into a temp
+// dir and swaps it in, so a test running the old bundle never sees a half-built one.
 import { build } from 'esbuild';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, renameSync, rmSync } from 'node:fs';
 
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
-await build({
-  entryPoints: { keyrack: 'src/cli.ts' },
-  outdir: 'dist',
-  outExtension: { '.js': '.mjs' },
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  chunkNames: 'chunks/[name]-[hash]',
-  banner: { js: '#!/usr/bin/env node' },
-  logLevel: 'warning',
-});
-chmodSync(new URL('../dist/keyrack.mjs', import.meta.url), 0o755);
+const root = new URL('../', import.meta.url);
+const tmp = new URL(`dist.tmp-${process.pid}/`, root);
+const old = new URL(`dist.old-${process.pid}/`, root);
+const dist = new URL('dist/', root);
+
+try {
+  await build({
+    entryPoints: { keyrack: 'src/cli.ts' },
+    outdir: tmp.pathname,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    chunkNames: 'chunks/[name]-[hash]',
+    banner: { js: '#!/usr/bin/env node' },
+    logLevel: 'warning',
+  });
+  chmodSync(new URL('keyrack.mjs', tmp), 0o755);
+  try { renameSync(dist, old); } catch { /* first build */ }
+  renameSync(tmp, dist);
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+  rmSync(old, { recursive: true, force: true });
+}
