@@ -3,10 +3,17 @@
  *   NAME            env var NAME <- key NAME
  *   NAME = key      env var NAME <- key `key`
  *   NAME?           optional: absent or locked is not an error, and no hint
+ *   NAME? = key     both
+ * '#' starts a comment anywhere on a line. Every error names file, line and reason.
  */
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { UserError } from './errors.js';
+import { envNameProblem, keyNameProblem } from './names.js';
 
 export const MANIFEST_FILE = '.keyrack';
+/** A manifest lists names; anything this large is not one. */
+export const MANIFEST_MAX_BYTES = 64 * 1024;
 
 export interface ManifestEntry {
   /** The environment variable to set (for aws.sso keys: the key that expands). */
@@ -33,16 +40,96 @@ export class ManifestError extends UserError {
   }
 }
 
-/** The nearest .keyrack from dir upwards, or null. */
-export function findManifest(_dir: string): string | null {
-  throw new Error('todo');
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
-export function parseManifest(_path: string, _content: string): Manifest {
-  throw new Error('todo');
+/** The nearest .keyrack from dir upwards, or null. Same walk as the shell hooks do. */
+export function findManifest(dir: string): string | null {
+  let d = resolve(dir);
+  for (;;) {
+    const p = join(d, MANIFEST_FILE);
+    if (isFile(p)) return p;
+    const up = dirname(d);
+    if (up === d) return null;
+    d = up;
+  }
+}
+
+const LINE = /^([^\s=?#]+)(\?)?\s*(?:=\s*(\S+))?$/;
+
+/** Parses one manifest's text. Pure: `path` is only used in messages and the result. */
+export function parseManifest(path: string, content: string): Manifest {
+  const entries: ManifestEntry[] = [];
+  const seen = new Map<string, number>();
+  const lines = content.replace(/^\uFEFF/, '').split('\n');
+  lines.forEach((raw, i) => {
+    const line = i + 1;
+    const fail = (reason: string): never => {
+      throw new ManifestError(path, line, reason);
+    };
+    if (raw.includes('\0')) fail('contains a NUL byte');
+    const hash = raw.indexOf('#');
+    const text = (hash === -1 ? raw : raw.slice(0, hash)).replace(/\r$/, '').trim();
+    if (text === '') return;
+    const m = LINE.exec(text);
+    if (!m) {
+      if (/^\S+\s*=\s*$/.test(text)) fail('"=" must be followed by a key name: NAME = key');
+      if (text.startsWith('=')) fail('a line must start with a variable name: NAME or NAME = key');
+      fail(`cannot read ${JSON.stringify(text)}: expected NAME, NAME?, or NAME = key`);
+    }
+    const [, env = '', q, key] = m!;
+    if (key?.endsWith('?')) fail('put "?" after the variable name: NAME? = key');
+    const envProblem = envNameProblem(env);
+    if (envProblem) fail(envProblem);
+    const keyName = key ?? env;
+    const keyProblem = keyNameProblem(keyName);
+    if (keyProblem) fail(keyProblem);
+    const prev = seen.get(env);
+    if (prev !== undefined) fail(`${env} is already listed on line ${prev}`);
+    seen.set(env, line);
+    entries.push({ env, key: keyName, optional: q === '?', line });
+  });
+  return { path, dir: dirname(path), content, entries };
+}
+
+/** Reads and parses the manifest file at `file` (resolving symlinks for trust). */
+export function readManifest(file: string): Manifest {
+  const path = realpathSync(file);
+  const buf = readFileSync(path);
+  if (buf.length > MANIFEST_MAX_BYTES) throw new ManifestError(path, 1, `larger than ${MANIFEST_MAX_BYTES} bytes; a manifest lists key names only`);
+  let content: string;
+  try {
+    content = new TextDecoder('utf-8', { fatal: true }).decode(buf);
+  } catch {
+    const upto = buf.subarray(0, firstInvalidUtf8(buf));
+    throw new ManifestError(path, upto.toString('latin1').split('\n').length, 'is not valid UTF-8');
+  }
+  return parseManifest(path, content);
+}
+
+/** Offset of the first byte that breaks UTF-8 decoding, for a located error. */
+function firstInvalidUtf8(buf: Buffer): number {
+  let lo = 0;
+  let hi = buf.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, mid), { stream: true });
+      lo = mid;
+    } catch {
+      hi = mid - 1;
+    }
+  }
+  return lo;
 }
 
 /** Finds, reads and parses the nearest manifest; null when there is none. */
-export function loadManifest(_dir: string = process.cwd()): Manifest | null {
-  throw new Error('todo');
+export function loadManifest(dir: string = process.cwd()): Manifest | null {
+  const file = findManifest(dir);
+  return file === null ? null : readManifest(file);
 }

@@ -1,5 +1,39 @@
-import { KeyrackError } from '../errors.js';
+/** `keyrack allow [DIR]` / `keyrack deny [DIR]`: trust or block the nearest manifest. */
+import { realpathSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { UserError } from '../errors.js';
+import { findManifest, MANIFEST_FILE, readManifest } from '../manifest.js';
+import { allow, deny } from '../trust.js';
 
-export async function run(_dir: string | undefined, _allow: boolean): Promise<number | void> {
-  throw new KeyrackError('not implemented yet');
+function locate(dir: string | undefined): string {
+  const target = resolve(dir ?? process.cwd());
+  let st;
+  try {
+    st = statSync(target);
+  } catch {
+    throw new UserError(`${target} does not exist`);
+  }
+  if (st.isFile()) {
+    if (basename(target) !== MANIFEST_FILE) throw new UserError(`${target} is not a ${MANIFEST_FILE} file`);
+    return target;
+  }
+  const found = findManifest(target);
+  if (!found) throw new UserError(`no ${MANIFEST_FILE} in ${target} or any directory above it`);
+  return found;
+}
+
+export async function run(dir: string | undefined, trust: boolean): Promise<number | void> {
+  const file = locate(dir);
+  if (!trust) {
+    const path = realpathSync(file);
+    deny(path);
+    process.stderr.write(`keyrack: denied ${path} — its keys will not be loaded until keyrack allow\n`);
+    return 0;
+  }
+  // Refuse to trust a manifest that does not parse: the error says where.
+  const m = readManifest(file);
+  allow(m);
+  const names = m.entries.map((e) => e.env + (e.optional ? '?' : ''));
+  process.stderr.write(`keyrack: allowed ${m.path} (${names.length} ${names.length === 1 ? 'key' : 'keys'}${names.length ? ': ' + names.join(' ') : ''})\n`);
+  return 0;
 }
