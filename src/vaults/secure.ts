@@ -1,0 +1,138 @@
+/**
+ * os.secure: standard age files. `init` makes an X25519 identity and stores it
+ * encrypted with a passphrase (age scrypt); each key is one file encrypted to the
+ * identity's public recipient, so adding a key needs no passphrase. Reading runs
+ * scrypt once to open the identity, then X25519 per key (fast): one passphrase and
+ * one slow step per unlock, however many keys. The real `age` CLI reads all of it:
+ *   age -d identity.age > id.txt;  age -d -i id.txt keys/NAME.age
+ */
+import { linkSync, unlinkSync } from 'node:fs';
+import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
+import { KeyrackError, UserError } from '../errors.js';
+import { readIfExists, writeFileAtomic } from '../fsutil.js';
+import { textOf } from '../input.js';
+import { files, type Env } from '../paths.js';
+import { withRegistryLock } from '../registry.js';
+import type { Fetched, FetchContext, KeyRef, Vault } from './vault.js';
+
+/** What age-encryption throws when no identity (here: the passphrase) opens a file. */
+const NO_MATCH = "no identity matched any of the file's recipients";
+
+export function hasIdentity(env: Env): boolean {
+  return readIfExists(files.identity(env)) !== undefined && readIfExists(files.recipient(env)) !== undefined;
+}
+
+function notInitialized(): UserError {
+  return new UserError('no os.secure identity yet: run keyrack init first (or use --vault os.direct)');
+}
+
+/**
+ * Creates the identity and its recipient file; refuses when an identity exists.
+ * Serialized by the registry lock so two racing inits cannot leave a recipient that
+ * does not belong to the stored identity. Returns the public recipient.
+ */
+export async function initSecure(passphrase: string, env: Env): Promise<string> {
+  const identity = await generateX25519Identity();
+  const recipient = await identityToRecipient(identity);
+  // Written like age-keygen's output, so `age -d` gives a file `age -i` reads.
+  const plain = `# created by keyrack: ${new Date().toISOString()}\n# public key: ${recipient}\n${identity}\n`;
+  const enc = new Encrypter();
+  enc.setPassphrase(passphrase);
+  const sealed = await enc.encrypt(plain); // the one slow step (scrypt), outside the lock
+  return withRegistryLock(env, () => {
+    const idPath = files.identity(env);
+    if (readIfExists(idPath) !== undefined) throw alreadyInitialized(env);
+    writeFileAtomic(files.recipient(env), `${recipient}\n`);
+    // Temp file + link: atomic, and unlike rename it never replaces an existing identity.
+    const tmp = `${idPath}.${process.pid}.new`;
+    writeFileAtomic(tmp, sealed);
+    try {
+      linkSync(tmp, idPath);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw alreadyInitialized(env);
+      throw e;
+    } finally {
+      unlinkSync(tmp);
+    }
+    return recipient;
+  });
+}
+
+export function alreadyInitialized(env: Env): UserError {
+  return new UserError(`an os.secure identity already exists (${files.identity(env)}); keyrack init will not replace it`);
+}
+
+function readRecipient(env: Env): string {
+  const buf = readIfExists(files.recipient(env));
+  if (buf === undefined || readIfExists(files.identity(env)) === undefined) throw notInitialized();
+  const r = buf.toString('utf8').trim();
+  if (!/^age1[0-9a-z]+$/.test(r)) throw new UserError(`${files.recipient(env)} does not hold an age recipient (age1…); fix it or restore it from a backup`);
+  return r;
+}
+
+/** Opens the identity with the passphrase: the one scrypt of an unlock. */
+async function openIdentity(passphrase: string, env: Env): Promise<string> {
+  const path = files.identity(env);
+  const sealed = readIfExists(path);
+  if (sealed === undefined) throw notInitialized();
+  const d = new Decrypter();
+  d.addPassphrase(passphrase);
+  let plain: string;
+  try {
+    plain = await d.decrypt(sealed, 'text');
+  } catch (e) {
+    if (e instanceof Error && e.message === NO_MATCH) throw new UserError('wrong passphrase');
+    throw new UserError(`${path} is not a passphrase-encrypted age file keyrack can read (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const line = plain.split('\n').map((l) => l.trim()).find((l) => l.startsWith('AGE-SECRET-KEY-1'));
+  if (line === undefined) throw new KeyrackError(`${path} decrypts, but holds no AGE-SECRET-KEY-1 identity`);
+  return line;
+}
+
+async function decryptKey(d: Decrypter, name: string, env: Env): Promise<Fetched | Error> {
+  const path = files.secureKey(name, env);
+  const sealed = readIfExists(path);
+  if (sealed === undefined) return new UserError(`${name} has no os.secure value (${path} is missing); keyrack set ${name}`);
+  try {
+    const plain = await d.decrypt(sealed);
+    try {
+      return { value: textOf(plain, `the os.secure value of ${name}`) };
+    } finally {
+      plain.fill(0);
+    }
+  } catch (e) {
+    if (e instanceof UserError) return e;
+    return new UserError(`${path} cannot be decrypted with this identity (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+export const vault: Vault = {
+  id: 'os.secure',
+
+  async put(name: string, value: string, env: Env): Promise<void> {
+    const enc = new Encrypter();
+    enc.addRecipient(readRecipient(env));
+    writeFileAtomic(files.secureKey(name, env), await enc.encrypt(value));
+  },
+
+  async remove(name: string, env: Env): Promise<void> {
+    try {
+      unlinkSync(files.secureKey(name, env));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  },
+
+  /** One passphrase, one scrypt; a wrong passphrase fails the whole call (nothing is written). */
+  async fetch(keys: KeyRef[], ctx: FetchContext): Promise<Map<string, Fetched | Error>> {
+    const out = new Map<string, Fetched | Error>();
+    if (keys.length === 0) return out;
+    if (readIfExists(files.identity(ctx.env)) === undefined) throw notInitialized();
+    const identity = await openIdentity(await ctx.passphrase(), ctx.env);
+    const d = new Decrypter();
+    d.addIdentity(identity);
+    const results = await Promise.all(keys.map(({ name }) => decryptKey(d, name, ctx.env)));
+    keys.forEach(({ name }, i) => out.set(name, results[i]!));
+    return out;
+  },
+};
