@@ -21,7 +21,7 @@ function list(v: unknown): string[] {
 
 const COMMANDS = [
   'init', 'set', 'get', 'list', 'rm', 'unlock', 'lock', 'status', 'allow', 'deny',
-  'hook', 'export', 'exec', 'daemon', 'doctor',
+  'hook', 'export', 'exec', 'daemon', 'doctor', 'completion',
 ];
 
 /** Picks the closest known command, for "did you mean" on a typo. */
@@ -105,6 +105,9 @@ function build(setCode: (p: Promise<number | void>) => void): CAC {
 
   cli.command('doctor', 'Check the setup and say how to fix what is wrong')
     .action(() => run(async () => (await import('./commands/doctor.js')).run()));
+
+  cli.command('completion <shell>', 'Print tab completion: eval "$(keyrack completion bash|zsh)", keyrack completion fish | source')
+    .action((shell: string) => run(async () => (await import('./commands/completion.js')).run(shell)));
 
   cli.help();
   cli.version(VERSION);

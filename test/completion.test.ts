@@ -1,0 +1,22 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sandbox, keyrack, run, requireTool } from './helpers.ts';
+
+test('completion scripts load in their shells and complete commands', async (t) => {
+  const sb = sandbox();
+  t.after(() => sb.cleanup());
+  const b = await keyrack(['completion', 'bash'], { env: sb.env });
+  assert.equal(b.code, 0);
+  const r = await run('bash', ['-c', `${b.stdout}\nCOMP_WORDS=(keyrack unl); COMP_CWORD=1; _keyrack_complete; echo "\${COMPREPLY[*]}"\nCOMP_WORDS=(keyrack set K --vault os.); COMP_CWORD=4; _keyrack_complete; echo "\${COMPREPLY[*]}"`], { env: sb.env });
+  assert.equal(r.stdout, 'unlock\nos.secure os.direct\n', r.stderr);
+  for (const shell of ['zsh', 'fish']) {
+    if (!requireTool(shell)) continue;
+    const s = await keyrack(['completion', shell], { env: sb.env });
+    assert.equal(s.code, 0);
+    const check = await run(shell, ['-n'], { env: sb.env, input: s.stdout });
+    assert.equal(check.code, 0, `${shell} -n: ${check.stderr}`);
+  }
+  const bad = await keyrack(['completion', 'tcsh'], { env: sb.env });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /no completion for shell 'tcsh'/);
+});
