@@ -13,7 +13,7 @@ test('completion scripts load in their shells and complete commands', async (t) 
     if (!requireTool(shell)) continue;
     const s = await keyrack(['completion', shell], { env: sb.env });
     assert.equal(s.code, 0);
-    const check = await run(shell, ['-n'], { env: sb.env, input: s.stdout });
+    const check = await run(shell, ['-n', '-c', s.stdout], { env: sb.env });
     assert.equal(check.code, 0, `${shell} -n: ${check.stderr}`);
   }
   const bad = await keyrack(['completion', 'tcsh'], { env: sb.env });
