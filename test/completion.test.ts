@@ -15,6 +15,7 @@ test('completion scripts load in their shells and complete commands', async (t) 
     assert.equal(s.code, 0);
     const check = await run(shell, ['-n', '-c', s.stdout], { env: sb.env });
     assert.equal(check.code, 0, `${shell} -n: ${check.stderr}`);
+    assert.equal(check.stderr, '', `${shell} -n reports syntax errors on stderr (fish exits 0)`);
   }
   const bad = await keyrack(['completion', 'tcsh'], { env: sb.env });
   assert.equal(bad.code, 2);
