@@ -1,5 +1,32 @@
-import { KeyrackError } from '../errors.js';
+/**
+ * `keyrack get KEY`: print one value followed by a newline (like `pass`).
+ * os.direct is read from its file; every other vault's value comes from the
+ * session daemon, so a key that is not unlocked exits 2 with the command to run.
+ * An aws.sso key prints its variables as NAME=VALUE lines.
+ */
+import { UserError } from '../errors.js';
+import { keyNameProblem } from '../names.js';
+import { loadRegistry } from '../registry.js';
 
-export async function run(_key: string): Promise<number | void> {
-  throw new KeyrackError('not implemented yet');
+export async function run(key: string): Promise<number | void> {
+  const env = process.env;
+  const problem = keyNameProblem(key);
+  if (problem) throw new UserError(problem);
+  const reg = loadRegistry(env);
+  const entry = Object.hasOwn(reg.keys, key) ? reg.keys[key] : undefined;
+  if (!entry) throw new UserError(`no key ${key}; keyrack set ${key}`);
+
+  let out: string;
+  if (entry.vault === 'os.direct') {
+    const { readDirect, missingDirect } = await import('../vaults/direct.js');
+    const v = readDirect([key], env).get(key);
+    if (v === undefined) throw missingDirect(key, env);
+    out = `${v}\n`;
+  } else {
+    const { getKeys } = await import('../daemon/client.js');
+    const held = (await getKeys([key], env))?.[key];
+    if (!held) throw new UserError(`${key} is locked — run keyrack unlock ${key}`);
+    out = 'value' in held ? `${held.value}\n` : Object.entries(held.env).map(([k, v]) => `${k}=${v}\n`).join('');
+  }
+  process.stdout.write(out);
 }

@@ -1,5 +1,52 @@
-import { KeyrackError } from '../errors.js';
+/**
+ * `keyrack list [--json]`: the registry's keys, their vault, reference or
+ * profile, and whether the session daemon holds them. Never values.
+ */
+import { messageOf } from '../errors.js';
+import { loadRegistry, type VaultId } from '../registry.js';
 
-export async function run(_o: { json: boolean }): Promise<number | void> {
-  throw new KeyrackError('not implemented yet');
+type State = 'unlocked' | 'locked' | 'stored';
+
+interface Row {
+  name: string;
+  vault: VaultId;
+  ref?: string;
+  profile?: string;
+  state: State;
+}
+
+/** Names the daemon holds; empty when no daemon runs (or it cannot be asked). */
+async function heldNames(names: string[], env: NodeJS.ProcessEnv): Promise<Set<string>> {
+  if (names.length === 0) return new Set();
+  try {
+    const { getKeys } = await import('../daemon/client.js');
+    return new Set(Object.keys((await getKeys(names, env)) ?? {}));
+  } catch (e) {
+    process.stderr.write(`keyrack: could not ask the daemon (${messageOf(e)}); showing keys as locked\n`);
+    return new Set();
+  }
+}
+
+export async function run(o: { json: boolean }): Promise<number | void> {
+  const env = process.env;
+  const reg = loadRegistry(env);
+  const names = Object.keys(reg.keys).sort();
+  const held = await heldNames(names.filter((n) => reg.keys[n]!.vault !== 'os.direct'), env);
+  const rows: Row[] = names.map((name) => {
+    const e = reg.keys[name]!;
+    const state: State = e.vault === 'os.direct' ? 'stored' : held.has(name) ? 'unlocked' : 'locked';
+    return { name, vault: e.vault, ...(e.ref !== undefined && { ref: e.ref }), ...(e.profile !== undefined && { profile: e.profile }), state };
+  });
+
+  if (o.json) {
+    process.stdout.write(JSON.stringify({ version: 1, keys: rows }, null, 2) + '\n');
+    return;
+  }
+  if (rows.length === 0) {
+    process.stderr.write('no keys yet; add one with: keyrack set KEY\n');
+    return;
+  }
+  const table = [['KEY', 'VAULT', 'SOURCE', 'STATE'], ...rows.map((r) => [r.name, r.vault, r.ref ?? (r.profile ? `profile ${r.profile}` : '-'), r.state])];
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
+  process.stdout.write(table.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n') + '\n');
 }

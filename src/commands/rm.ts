@@ -1,5 +1,22 @@
-import { KeyrackError } from '../errors.js';
+/** `keyrack rm KEY`: remove the key from its vault, then from the registry. */
+import { UserError } from '../errors.js';
+import { bumpGeneration } from '../generation.js';
+import { keyNameProblem } from '../names.js';
+import { loadRegistry, updateRegistry } from '../registry.js';
+import { vaultFor } from '../vaults/index.js';
 
-export async function run(_key: string): Promise<number | void> {
-  throw new KeyrackError('not implemented yet');
+export async function run(key: string): Promise<number | void> {
+  const env = process.env;
+  const problem = keyNameProblem(key);
+  if (problem) throw new UserError(problem);
+  const reg = loadRegistry(env);
+  const entry = Object.hasOwn(reg.keys, key) ? reg.keys[key] : undefined;
+  if (!entry) throw new UserError(`no key ${key} in the registry (keyrack list shows the keys)`);
+  // Vault first: if that fails the registry still points at the value, so rm can be retried.
+  await (await vaultFor(entry.vault)).remove(key, env);
+  updateRegistry(env, (r) => {
+    delete r.keys[key];
+  });
+  bumpGeneration(env);
+  process.stderr.write(`keyrack: removed ${key} from ${entry.vault}\n`);
 }

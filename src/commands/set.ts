@@ -1,5 +1,59 @@
-import { KeyrackError } from '../errors.js';
+/**
+ * `keyrack set KEY`: store a value (os.secure, os.direct) or a reference
+ * (1password --ref, aws.sso --profile), then record the key in the registry.
+ */
+import { UserError } from '../errors.js';
+import { bumpGeneration } from '../generation.js';
+import { readSecret } from '../input.js';
+import { keyNameProblem } from '../names.js';
+import { isVaultId, loadRegistry, updateRegistry, VAULTS, type RegistryEntry, type VaultId } from '../registry.js';
+import { vaultFor } from '../vaults/index.js';
 
-export async function run(_key: string, _o: { vault?: string; ref?: string; profile?: string }): Promise<number | void> {
-  throw new KeyrackError('not implemented yet');
+function entryFor(vault: VaultId, o: { ref?: string; profile?: string }): RegistryEntry {
+  if (o.ref !== undefined && vault !== '1password') throw new UserError('--ref is only for --vault 1password');
+  if (o.profile !== undefined && vault !== 'aws.sso') throw new UserError('--profile is only for --vault aws.sso');
+  if (vault === '1password') {
+    if (!o.ref) throw new UserError('--vault 1password needs --ref op://vault/item/field');
+    return { vault, ref: o.ref };
+  }
+  if (vault === 'aws.sso') {
+    if (!o.profile) throw new UserError('--vault aws.sso needs --profile NAME (an AWS CLI profile)');
+    return { vault, profile: o.profile };
+  }
+  return { vault };
+}
+
+export async function run(key: string, o: { vault?: string; ref?: string; profile?: string }): Promise<number | void> {
+  const env = process.env;
+  const problem = keyNameProblem(key);
+  if (problem) throw new UserError(problem);
+  const vaultId = o.vault ?? 'os.secure';
+  if (!isVaultId(vaultId)) throw new UserError(`unknown vault '${vaultId}'; use one of ${VAULTS.join(', ')}`);
+  const entry = entryFor(vaultId, o);
+  // A registry that fails to parse stops us before anything is stored.
+  loadRegistry(env);
+  const vault = await vaultFor(vaultId);
+
+  if (vault.put) {
+    if (vaultId === 'os.secure') {
+      const { hasIdentity } = await import('../vaults/secure.js');
+      if (!hasIdentity(env)) throw new UserError('no os.secure identity yet: run keyrack init first (or use --vault os.direct)');
+    }
+    const value = await readSecret(`Value for ${key} (hidden): `, `the value for ${key}`);
+    await vault.put(key, value, env);
+  } else {
+    const why = vault.validate?.(entry);
+    if (why) throw new UserError(`${key}: ${why}`);
+  }
+
+  let previous: RegistryEntry | undefined;
+  updateRegistry(env, (r) => {
+    previous = Object.hasOwn(r.keys, key) ? r.keys[key] : undefined;
+    r.keys[key] = entry;
+  });
+  // Moved to another vault: drop the old copy only now that the new one is stored.
+  if (previous && previous.vault !== vaultId) await (await vaultFor(previous.vault)).remove(key, env);
+  bumpGeneration(env);
+  const where = entry.ref ? ` (${entry.ref})` : entry.profile ? ` (profile ${entry.profile})` : '';
+  process.stderr.write(`keyrack: stored ${key} in ${vaultId}${where}${previous && previous.vault !== vaultId ? ` (moved from ${previous.vault})` : ''}\n`);
 }
