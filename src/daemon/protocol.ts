@@ -45,7 +45,15 @@ export type Request =
   | { id: number; op: 'put'; ttlMs: number; keys: Record<string, Secret & { expiresAt?: number; source?: Source }> }
   | { id: number; op: 'lock'; keys?: string[] }
   | { id: number; op: 'status' }
-  | { id: number; op: 'stop' };
+  | { id: number; op: 'stop' }
+  /**
+   * Passphrase back-off, held per session by the daemon: `record` a failed or a
+   * successful attempt; the answer's delayMs is how long to wait before asking again.
+   */
+  | { id: number; op: 'backoff'; record?: 'failure' | 'success' };
+
+export type Op = Request['op'];
+export const OPS: readonly Op[] = ['ping', 'get', 'put', 'lock', 'status', 'stop', 'backoff'];
 
 export interface KeyStatus {
   name: string;
@@ -63,11 +71,15 @@ export interface DaemonStatus {
   startedAt: number;
   socket: string;
   gen: string;
+  /** False once the daemon made itself non-dumpable; null without the native module. */
+  dumpable: boolean | null;
+  /** Refreshable keys are re-fetched this long before they expire. */
+  refreshWindowMs: number;
   keys: KeyStatus[];
 }
 
 export type Response =
-  | { id: number; ok: true; keys?: Record<string, HeldKey>; removed?: string[]; status?: DaemonStatus; gen?: string }
+  | { id: number; ok: true; keys?: Record<string, HeldKey>; removed?: string[]; status?: DaemonStatus; gen?: string; delayMs?: number }
   | { id: number; ok: false; error: string };
 
 export function encodeFrame(msg: unknown): string {
@@ -100,5 +112,91 @@ export class FrameDecoder {
     }
     if (Buffer.byteLength(this.buf) > MAX_FRAME) throw new Error('frame too large');
     return out;
+  }
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Valid UTF-8 without NUL: a lone surrogate cannot be encoded, a NUL cannot be exported. */
+const goodText = (v: unknown): v is string => typeof v === 'string' && !v.includes('\0') && !/[\uD800-\uDFFF]/u.test(v);
+const KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
+const VAR = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const MAX_KEYS = 1000;
+
+function keyList(v: unknown): string[] | string {
+  if (!Array.isArray(v) || v.length > MAX_KEYS) return 'keys must be a list of names';
+  for (const k of v) if (typeof k !== 'string' || !KEY.test(k)) return 'bad key name';
+  return v as string[];
+}
+
+function secretOf(v: unknown): (Secret & { expiresAt?: number; source?: Source }) | string {
+  if (!isObj(v)) return 'a value must be an object';
+  let out: Secret & { expiresAt?: number; source?: Source };
+  if ('value' in v) {
+    if (!goodText(v.value)) return 'value must be UTF-8 text without NUL';
+    out = { value: v.value };
+  } else if (isObj(v.env)) {
+    const env: Record<string, string> = {};
+    for (const [name, val] of Object.entries(v.env)) {
+      if (!VAR.test(name) || !goodText(val)) return 'bad variable in env';
+      env[name] = val;
+    }
+    if (Object.keys(env).length === 0) return 'env is empty';
+    out = { env };
+  } else {
+    return 'a value needs value or env';
+  }
+  if (v.expiresAt !== undefined) {
+    if (typeof v.expiresAt !== 'number' || !Number.isFinite(v.expiresAt)) return 'expiresAt must be a number';
+    out.expiresAt = v.expiresAt;
+  }
+  if (v.source !== undefined) {
+    const s = v.source;
+    if (!isObj(s) || typeof s.vault !== 'string' || (s.profile !== undefined && typeof s.profile !== 'string')) return 'bad source';
+    out.source = s.profile === undefined ? { vault: s.vault } : { vault: s.vault, profile: s.profile };
+  }
+  return out;
+}
+
+/**
+ * Checks a decoded frame against the Request union. Returns the request, or an
+ * error string (with the id when there was a usable one, so the daemon can answer).
+ * Error strings never quote the input: it may hold a secret.
+ */
+export function parseRequest(msg: Record<string, unknown>): Request | { id?: number; error: string } {
+  const id = msg.id;
+  if (typeof id !== 'number' || !Number.isSafeInteger(id)) return { error: 'request needs an integer id' };
+  const bad = (error: string) => ({ id, error });
+  switch (msg.op) {
+    case 'ping': case 'status': case 'stop':
+      return { id, op: msg.op };
+    case 'get': {
+      const keys = keyList(msg.keys);
+      return typeof keys === 'string' ? bad(keys) : { id, op: 'get', keys };
+    }
+    case 'lock': {
+      if (msg.keys === undefined) return { id, op: 'lock' };
+      const keys = keyList(msg.keys);
+      return typeof keys === 'string' ? bad(keys) : { id, op: 'lock', keys };
+    }
+    case 'put': {
+      const ttlMs = msg.ttlMs;
+      if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) return bad('ttlMs must be a positive number');
+      if (!isObj(msg.keys) || Object.keys(msg.keys).length > MAX_KEYS) return bad('keys must be an object');
+      const keys: Record<string, Secret & { expiresAt?: number; source?: Source }> = {};
+      for (const [name, v] of Object.entries(msg.keys)) {
+        if (!KEY.test(name)) return bad('bad key name');
+        const s = secretOf(v);
+        if (typeof s === 'string') return bad(`${name}: ${s}`);
+        keys[name] = s;
+      }
+      return { id, op: 'put', ttlMs, keys };
+    }
+    case 'backoff': {
+      const r = msg.record;
+      if (r !== undefined && r !== 'failure' && r !== 'success') return bad('record must be failure or success');
+      return r === undefined ? { id, op: 'backoff' } : { id, op: 'backoff', record: r };
+    }
+    default:
+      return bad('unknown op');
   }
 }

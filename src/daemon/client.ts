@@ -1,0 +1,223 @@
+/**
+ * Talking to the session daemon. Loaded by `export` on every cd, so it imports
+ * only node built-ins, paths and the protocol; vaults and the server stay out.
+ *
+ * Every connection checks the daemon first (its uid must be ours, from the kernel)
+ * and sends nothing to a socket that fails the check.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, realpathSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
+import { KeyrackError, UserError } from '../errors.js';
+import { files, socketPath, type Env } from '../paths.js';
+import { daemonEnv } from './env.js';
+import { checkServer } from './peer.js';
+import {
+  encodeFrame, FrameDecoder, PROTOCOL_VERSION,
+  type Hello, type HeldKey, type Request, type Response,
+} from './protocol.js';
+
+/** A request without its id: the connection numbers them. */
+export type RequestBody = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
+export type OkResponse = Extract<Response, { ok: true }>;
+
+const HELLO_TIMEOUT_MS = 5000;
+const REQUEST_TIMEOUT_MS = 15_000;
+const START_TIMEOUT_MS = 10_000;
+
+interface Pending {
+  resolve(r: OkResponse): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export class DaemonConnection {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closedError: Error | undefined;
+
+  private constructor(private readonly sock: Socket, readonly path: string, readonly hello: Hello, private readonly decoder: FrameDecoder) {
+    sock.on('data', (d: string) => this.onData(d));
+    sock.on('close', () => this.fail(new KeyrackError(`the keyrack daemon closed the connection (${path})`)));
+    sock.on('error', (e) => this.fail(new KeyrackError(`daemon connection: ${e.message}`)));
+  }
+
+  /**
+   * Connects to this session's daemon. Null when none is running (no socket, or a
+   * stale one). Throws when the socket belongs to someone else or the daemon refuses us.
+   */
+  static open(env: Env = process.env): Promise<DaemonConnection | null> {
+    const path = socketPath(env, false);
+    return new Promise((resolve, reject) => {
+      const sock = createConnection(path);
+      const decoder = new FrameDecoder();
+      let settled = false;
+      /** Settles once: null (no daemon), an Error, or the socket (the caller resolves). */
+      const done = (r: Socket | null | Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        sock.removeAllListeners('data');
+        sock.removeAllListeners('error');
+        sock.removeAllListeners('close');
+        sock.removeAllListeners('connect');
+        if (r instanceof Error || r === null) {
+          sock.destroy();
+          if (r instanceof Error) reject(r);
+          else resolve(null);
+        }
+      };
+      const timer = setTimeout(() => done(new KeyrackError(`the keyrack daemon at ${path} did not answer; try keyrack daemon stop`)), HELLO_TIMEOUT_MS);
+      sock.setEncoding('utf8');
+      sock.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') done(null);
+        else if (e.code === 'EACCES') done(new UserError(`cannot connect to ${path}: permission denied (is it someone else's socket? remove it)`));
+        else done(new KeyrackError(`cannot connect to the keyrack daemon at ${path}: ${e.message}`));
+      });
+      sock.on('close', () => done(new KeyrackError(`the keyrack daemon at ${path} closed the connection before saying hello`)));
+      sock.on('connect', () => {
+        try {
+          checkServer(sock, path, env); // before a single byte goes out
+        } catch (e) {
+          done(e as Error);
+        }
+      });
+      sock.on('data', (chunk: string) => {
+        let frames: unknown[];
+        try {
+          frames = decoder.push(chunk);
+        } catch (e) {
+          done(new KeyrackError(`the keyrack daemon at ${path} sent a bad frame: ${(e as Error).message}`));
+          return;
+        }
+        const first = frames[0] as Record<string, unknown> | undefined;
+        if (!first) return;
+        if (first.error === 'refused') {
+          done(new UserError(`the keyrack daemon refused this process: ${String(first.reason)}`));
+          return;
+        }
+        if (first.keyrack !== PROTOCOL_VERSION) {
+          done(new KeyrackError(`the keyrack daemon at ${path} speaks protocol ${JSON.stringify(first.keyrack)}, this keyrack speaks ${PROTOCOL_VERSION}; restart it: keyrack daemon stop`));
+          return;
+        }
+        done(sock); // detaches these bootstrap listeners first
+        const conn = new DaemonConnection(sock, path, first as unknown as Hello, decoder);
+        resolve(conn);
+        // Anything that arrived with the hello is a response: hand it on.
+        for (const f of frames.slice(1)) conn.onFrame(f);
+      });
+    });
+  }
+
+  request(body: RequestBody, timeoutMs = REQUEST_TIMEOUT_MS): Promise<OkResponse> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new KeyrackError(`the keyrack daemon did not answer ${body.op} within ${timeoutMs / 1000}s`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      this.sock.write(encodeFrame({ ...body, id }));
+    });
+  }
+
+  close(): void {
+    this.sock.end();
+    this.sock.destroy();
+  }
+
+  private onData(chunk: string): void {
+    let frames: unknown[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (e) {
+      this.fail(new KeyrackError(`the keyrack daemon sent a bad frame: ${(e as Error).message}`));
+      this.sock.destroy();
+      return;
+    }
+    for (const f of frames) this.onFrame(f);
+  }
+
+  private onFrame(f: unknown): void {
+    const r = f as Response;
+    const p = this.pending.get(r.id);
+    if (!p) return;
+    this.pending.delete(r.id);
+    clearTimeout(p.timer);
+    if (r.ok) p.resolve(r);
+    else p.reject(new KeyrackError(`the keyrack daemon: ${r.error}`));
+  }
+
+  private fail(e: Error): void {
+    this.closedError ??= e;
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(e);
+    }
+    this.pending.clear();
+  }
+}
+
+/** Runs fn on a connection to the running daemon; null when none runs. */
+export async function withDaemon<T>(env: Env, fn: (c: DaemonConnection) => Promise<T>): Promise<T | null> {
+  const c = await DaemonConnection.open(env);
+  if (!c) return null;
+  try {
+    return await fn(c);
+  } finally {
+    c.close();
+  }
+}
+
+/**
+ * The held values among `names` (absent names are simply missing), or null when
+ * no daemon is running. Never starts one. Used by `get`, `export` and `exec`.
+ */
+export async function getKeys(names: string[], env: Env): Promise<Record<string, HeldKey> | null> {
+  return withDaemon(env, async (c) => (await c.request({ op: 'get', keys: names })).keys ?? {});
+}
+
+function lastLogLine(env: Env): string {
+  try {
+    const lines = readFileSync(files.daemonLog(env), 'utf8').trimEnd().split('\n');
+    return lines[lines.length - 1] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Connects to the daemon, starting it first when none runs: `node <this bundle>
+ * daemon run`, detached, stdio to /dev/null, with a whitelisted environment. Two
+ * racing starters both end up talking to the one daemon that won its flock.
+ */
+export async function startDaemon(env: Env, entry: string | undefined = process.argv[1]): Promise<{ conn: DaemonConnection; started: boolean }> {
+  const existing = await DaemonConnection.open(env);
+  if (existing) return { conn: existing, started: false };
+  if (!entry) throw new KeyrackError('cannot find the keyrack program to start the daemon');
+  socketPath(env, true); // creates (and checks) the runtime dir, so errors about it surface here
+  const child = spawn(process.execPath, [realpathSync(entry), 'daemon', 'run'], {
+    detached: true, stdio: 'ignore', env: daemonEnv(env), cwd: '/',
+  });
+  let exit: number | null = null;
+  let spawnError: Error | undefined;
+  child.on('exit', (code, signal) => { exit = code ?? (signal ? 128 : 1); });
+  child.on('error', (e) => { spawnError = e; });
+  child.unref();
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const conn = await DaemonConnection.open(env);
+    if (conn) return { conn, started: true };
+    if (spawnError) throw new KeyrackError(`cannot start the keyrack daemon: ${spawnError.message}`);
+    // Exit 0 means another starter won the lock: its daemon is about to answer.
+    if (exit !== null && exit !== 0) {
+      const why = lastLogLine(env).replace(/^\S+ \S+ /, '');
+      throw new KeyrackError(`the keyrack daemon failed to start (exit ${exit})${why ? `: ${why}` : ''} — see ${files.daemonLog(env)}`);
+    }
+    await sleep(20);
+  }
+  throw new KeyrackError(`the keyrack daemon did not come up within ${START_TIMEOUT_MS / 1000}s — see ${files.daemonLog(env)}`);
+}

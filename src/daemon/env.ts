@@ -1,0 +1,26 @@
+/**
+ * The daemon's environment: a whitelist, so a daemon started from a shell that
+ * already holds exported secrets does not carry them (nor hand them to the vault
+ * CLIs it runs for refresh).
+ */
+import { INSECURE_ENV } from './peer.js';
+
+const KEEP = new Set([
+  'HOME', 'USER', 'LOGNAME', 'PATH', 'LANG', 'TZ',
+  'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'KEYRACK_REFRESH_WINDOW', INSECURE_ENV,
+]);
+
+function kept(name: string): boolean {
+  return KEEP.has(name) || name.startsWith('LC_') || name.startsWith('XDG_');
+}
+
+export function daemonEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && kept(k)) out[k] = v;
+  return out;
+}
+
+/** Prunes this process's own environment to the whitelist (a `daemon run` from a shell). */
+export function scrubOwnEnv(): void {
+  for (const k of Object.keys(process.env)) if (!kept(k)) delete process.env[k];
+}

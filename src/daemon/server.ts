@@ -1,0 +1,349 @@
+/**
+ * `keyrack daemon run`: the session daemon. One per login session (a flock on
+ * daemonLockPath settles races), non-dumpable, values in memory only. Every
+ * connection passes the kernel caller check (peer.ts) before it gets a hello;
+ * one bad or slow client only ever loses its own connection.
+ */
+import { chmodSync, closeSync, fchmodSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+import { KeyrackError } from '../errors.js';
+import { ensureDir } from '../fsutil.js';
+import { bumpGeneration } from '../generation.js';
+import { loadNative } from '../native.js';
+import { daemonLockPath, files, socketPath, type Env } from '../paths.js';
+import { isVaultId } from '../registry.js';
+import { formatDuration, parseDuration } from './duration.js';
+import { scrubOwnEnv } from './env.js';
+import { callerCheck, myUid, type CallerCheck } from './peer.js';
+import {
+  encodeFrame, FrameDecoder, IDLE_TIMEOUT_MS, MAX_FRAME, PROTOCOL_VERSION, parseRequest,
+  type DaemonStatus, type Hello, type Request, type Response,
+} from './protocol.js';
+import { DEFAULT_REFRESH_WINDOW_MS, Store } from './store.js';
+
+/** With no keys held and no client connected for this long, the daemon exits. */
+export const IDLE_EXIT_MS = 60_000;
+/** A client that lets this much of our output pile up unread is dropped. */
+const MAX_UNREAD = 4 * MAX_FRAME;
+/** Generous: hundreds of shells may hold a connection for a moment. */
+const MAX_CONNECTIONS = 2000;
+/** Passphrase back-off: 1 s after the first failure, doubling, at most 30 s. */
+const BACKOFF_MAX_MS = 30_000;
+
+class Log {
+  private fd: number | undefined;
+  constructor(path: string, private readonly echo: boolean) {
+    try {
+      ensureDir(dirname(path));
+      this.fd = openSync(path, 'a', 0o600);
+      fchmodSync(this.fd, 0o600);
+    } catch {
+      this.fd = undefined; // a daemon without a log still serves
+    }
+  }
+  /** One line; callers pass names, pids and reasons — never a value. */
+  line(msg: string): void {
+    const text = `${new Date().toISOString()} [${process.pid}] ${msg}\n`;
+    if (this.fd !== undefined) {
+      try { writeSync(this.fd, text); } catch { /* disk full: keep serving */ }
+    }
+    if (this.echo) process.stderr.write(text);
+  }
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+function refreshWindow(env: Env, log: Log): number {
+  const raw = env.KEYRACK_REFRESH_WINDOW;
+  if (raw === undefined || raw === '') return DEFAULT_REFRESH_WINDOW_MS;
+  const ms = parseDuration(raw);
+  if (ms === null) {
+    log.line(`KEYRACK_REFRESH_WINDOW=${JSON.stringify(raw)} is not a duration (e.g. 5m, 30s); using ${formatDuration(DEFAULT_REFRESH_WINDOW_MS)}`);
+    return DEFAULT_REFRESH_WINDOW_MS;
+  }
+  return ms;
+}
+
+/** Takes the per-session daemon lock; null when another daemon holds it. */
+function takeLock(env: Env, native: boolean): number | null {
+  if (!native) return -1; // no flock without the addon: bind() below settles races instead
+  const fd = openSync(daemonLockPath(env), 'a', 0o600);
+  if (!loadNative()!.flock(fd, 'ex', false)) {
+    closeSync(fd);
+    return null;
+  }
+  return fd;
+}
+
+/** True when something answers on the socket path (only used without the addon). */
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection(path);
+    s.on('connect', () => { s.destroy(); resolve(true); });
+    s.on('error', () => resolve(false));
+  });
+}
+
+function listen(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const old = process.umask(0o177); // the socket is born 0600: no window where it is looser
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+    process.umask(old);
+  });
+}
+
+export async function runDaemon(env: Env = process.env): Promise<number> {
+  const log = new Log(files.daemonLog(env), process.stderr.isTTY === true);
+  let check: CallerCheck;
+  let path: string;
+  try {
+    check = callerCheck(env);
+    path = socketPath(env, true);
+  } catch (e) {
+    log.line(`not starting: ${(e as Error).message}`);
+    throw e;
+  }
+  const lockFd = takeLock(env, check.native);
+  if (lockFd === null) {
+    process.stderr.write('keyrack: daemon already running\n');
+    log.close();
+    return 0;
+  }
+  scrubOwnEnv();
+  process.chdir('/');
+
+  let dumpable: boolean | null = null;
+  const addon = loadNative();
+  if (addon) {
+    addon.setNonDumpable();
+    dumpable = addon.isDumpable();
+  }
+
+  if (!check.native && await socketAnswers(path)) {
+    process.stderr.write('keyrack: daemon already running\n');
+    log.close();
+    return 0;
+  }
+  // We hold the lock, so whatever is at the path is a dead daemon's leftover.
+  try {
+    unlinkSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new KeyrackError(`cannot remove the stale socket ${path}: ${(e as Error).message}`);
+  }
+
+  let gen = bumpGeneration(env);
+  const startedAt = Date.now();
+  const window = refreshWindow(env, log);
+  const conns = new Set<Socket>();
+  const backoff = { failures: 0, last: 0 };
+  let idleTimer: NodeJS.Timeout | undefined;
+  let stopping = false;
+
+  const store = new Store({
+    refreshWindowMs: window,
+    log: (l) => log.line(l),
+    onChange: () => {
+      gen = bumpGeneration(env);
+      armIdle();
+    },
+    canRefresh: (source) => isVaultId(source.vault),
+    async refresh(name, source) {
+      if (!isVaultId(source.vault)) throw new Error(`unknown vault ${source.vault}`);
+      const { vaultFor } = await import('../vaults/index.js');
+      const vault = await vaultFor(source.vault);
+      if (!vault.refreshable) throw new Error(`${source.vault} values are not refreshable`);
+      const entry = source.profile === undefined ? { vault: source.vault } : { vault: source.vault, profile: source.profile };
+      const got = (await vault.fetch([{ name, entry }], {
+        env: process.env,
+        interactive: false,
+        passphrase: () => Promise.reject(new Error('no passphrase prompt inside the daemon')),
+        progress: (m) => log.line(`refresh ${name}: ${m}`),
+      })).get(name);
+      if (got === undefined) throw new Error('the vault returned nothing');
+      if (got instanceof Error) throw got;
+      return got;
+    },
+  });
+
+  const server = createServer({ pauseOnConnect: false });
+  server.maxConnections = MAX_CONNECTIONS;
+
+  function armIdle(): void {
+    clearTimeout(idleTimer);
+    idleTimer = undefined;
+    if (!stopping && store.size === 0 && conns.size === 0) {
+      idleTimer = setTimeout(() => shutdown(`idle and empty for ${IDLE_EXIT_MS / 1000}s`), IDLE_EXIT_MS);
+    }
+  }
+
+  let socketIno: number | undefined;
+  function shutdown(why: string): void {
+    if (stopping) return;
+    stopping = true;
+    store.clear();
+    clearTimeout(idleTimer);
+    server.close();
+    for (const c of conns) c.destroy();
+    try {
+      // Remove the socket only if it is still the one we bound.
+      if (socketIno !== undefined && lstatSync(path).ino === socketIno) unlinkSync(path);
+    } catch { /* already gone */ }
+    bumpGeneration(env); // shells re-export: every key is gone
+    log.line(`stopping: ${why}; memory purged`);
+    log.close();
+    if (lockFd !== null && lockFd >= 0) closeSync(lockFd);
+    process.exit(0);
+  }
+
+  function backoffDelay(): number {
+    if (backoff.failures === 0) return 0;
+    const wait = Math.min(1000 * 2 ** (backoff.failures - 1), BACKOFF_MAX_MS);
+    return Math.max(0, backoff.last + wait - Date.now());
+  }
+
+  function status(): DaemonStatus {
+    return {
+      pid: process.pid, session: check.session, mode: check.mode, check: check.describe(),
+      startedAt, socket: path, gen, dumpable, refreshWindowMs: window, keys: store.status(),
+    };
+  }
+
+  function handle(req: Request, who: string, reply: (r: Response, after?: () => void) => void): void {
+    switch (req.op) {
+      case 'ping':
+        return reply({ id: req.id, ok: true, gen });
+      case 'get':
+        return reply({ id: req.id, ok: true, keys: store.get(req.keys) });
+      case 'put': {
+        store.put(req.keys, req.ttlMs);
+        log.line(`put ${Object.keys(req.keys).join(',')} for ${formatDuration(req.ttlMs)} (${who})`);
+        return reply({ id: req.id, ok: true, gen });
+      }
+      case 'lock': {
+        const removed = store.lock(req.keys);
+        log.line(`lock ${req.keys ? req.keys.join(',') : 'all'}: removed ${removed.length} (${who})`);
+        return reply({ id: req.id, ok: true, removed, gen });
+      }
+      case 'status':
+        return reply({ id: req.id, ok: true, status: status() });
+      case 'stop':
+        return reply({ id: req.id, ok: true }, () => shutdown(`stop requested (${who})`));
+      case 'backoff':
+        if (req.record === 'failure') {
+          backoff.failures++;
+          backoff.last = Date.now();
+          log.line(`wrong passphrase (failure ${backoff.failures}) (${who})`);
+        } else if (req.record === 'success') {
+          backoff.failures = 0;
+        }
+        return reply({ id: req.id, ok: true, delayMs: backoffDelay() });
+    }
+  }
+
+  function serve(s: Socket): void {
+    s.on('error', () => { /* a client vanished; 'close' cleans up */ });
+    conns.add(s);
+    armIdle();
+    s.on('close', () => {
+      conns.delete(s);
+      armIdle();
+    });
+    const verdict = check.verify(s);
+    if (!verdict.ok) {
+      log.line(`refused pid ${verdict.pid ?? '?'} uid ${verdict.uid ?? '?'}: ${verdict.reason}`);
+      s.on('data', () => { /* ignored: nothing it says matters */ });
+      s.setTimeout(2000, () => s.destroy());
+      s.end(encodeFrame({ error: 'refused', reason: verdict.reason }));
+      return;
+    }
+    const who = verdict.pid === null ? 'unchecked peer' : `pid ${verdict.pid}`;
+    const hello: Hello = { keyrack: PROTOCOL_VERSION, pid: process.pid, session: check.session, mode: check.mode, gen };
+    const decoder = new FrameDecoder();
+    s.setEncoding('utf8');
+    s.setTimeout(IDLE_TIMEOUT_MS, () => s.destroy());
+    const reply = (r: Response, after?: () => void) => {
+      if (s.destroyed) return after?.();
+      if (s.writableLength > MAX_UNREAD) {
+        log.line(`dropped ${who}: it does not read its answers`);
+        s.destroy();
+        return;
+      }
+      s.write(encodeFrame(r), after ? () => after() : undefined);
+    };
+    s.on('data', (chunk: string) => {
+      let frames: unknown[];
+      try {
+        frames = decoder.push(chunk);
+      } catch (e) {
+        log.line(`closed ${who}: ${(e as Error).message}`);
+        s.destroy();
+        return;
+      }
+      for (const f of frames) {
+        if (s.destroyed || stopping) return;
+        const req = parseRequest(f as Record<string, unknown>);
+        if ('error' in req) {
+          if (req.id === undefined) {
+            log.line(`closed ${who}: ${req.error}`);
+            s.destroy();
+            return;
+          }
+          reply({ id: req.id, ok: false, error: req.error });
+          continue;
+        }
+        try {
+          handle(req, who, reply);
+        } catch (e) {
+          log.line(`error in ${req.op} (${who}): ${(e as Error).message}`);
+          reply({ id: req.id, ok: false, error: `internal error in ${req.op}` });
+        }
+      }
+    });
+    s.write(encodeFrame(hello));
+  }
+
+  server.on('connection', (s: Socket) => {
+    try {
+      serve(s);
+    } catch (e) {
+      log.line(`connection setup failed: ${(e as Error).message}`);
+      s.destroy();
+    }
+  });
+  server.on('error', (e) => log.line(`server error: ${e.message}`));
+
+  try {
+    await listen(server, path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' && !check.native) {
+      process.stderr.write('keyrack: daemon already running\n');
+      return 0;
+    }
+    log.line(`cannot listen on ${path}: ${(e as Error).message}`);
+    throw new KeyrackError(`cannot listen on ${path}: ${(e as Error).message}`);
+  }
+  chmodSync(path, 0o600);
+  socketIno = lstatSync(path).ino;
+
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => shutdown(sig));
+  // A bug in one request must not take everyone's keys down; it is logged instead.
+  process.on('uncaughtException', (e) => log.line(`uncaught: ${e.message}`));
+
+  const modeLine = check.mode === 'session' ? `session ${check.session}` : 'uid-only: no audit session id';
+  log.line(
+    `started: uid ${myUid()}, ${modeLine}, check: ${check.describe()}, socket ${path}, ` +
+    `${dumpable === false ? 'non-dumpable' : 'DUMPABLE (no native module)'}, refresh window ${formatDuration(window)}`,
+  );
+  armIdle();
+  // Serve until shutdown() exits the process.
+  await new Promise<never>(() => { /* forever */ });
+  return 0;
+}
