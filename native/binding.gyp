@@ -4,6 +4,12 @@
       "target_name": "keyrack_native",
       "sources": ["keyrack_native.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
+    },
+    {
+      "target_name": "keyrack-fast",
+      "type": "executable",
+      "sources": ["keyrack_fast.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
     }
   ]
 }
