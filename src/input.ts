@@ -106,8 +106,9 @@ function stdinIsTty(): boolean {
 async function promptHidden(prompt: string): Promise<Uint8Array> {
   const stdin = process.stdin;
   const line = new HiddenLine();
-  process.stderr.write(prompt);
+  // Raw mode first: keys typed as soon as the prompt shows must not be echoed.
   stdin.setRawMode(true);
+  process.stderr.write(prompt);
   let outcome: 'done' | 'cancel';
   try {
     outcome = await new Promise<'done' | 'cancel'>((resolve, reject) => {
@@ -174,13 +175,19 @@ async function readStdinLine(): Promise<Buffer> {
         return;
       }
       chunks.push(d.subarray(0, nl));
-      const rest = d.subarray(nl + 1);
       const line = Buffer.concat(chunks);
-      d.fill(0, 0, nl);
-      if (rest.length > 0) stdin.unshift(Buffer.from(rest));
+      const rest = Buffer.from(d.subarray(nl + 1));
+      for (const c of chunks) c.fill(0);
+      d.fill(0);
+      // Detach first: unshift may re-emit 'data' synchronously.
+      finish(line);
+      if (rest.length > 0) stdin.unshift(rest);
+    };
+    const onEnd = () => {
+      const line = Buffer.concat(chunks);
+      for (const c of chunks) c.fill(0);
       finish(line);
     };
-    const onEnd = () => finish(Buffer.concat(chunks));
     const onError = (e: Error) => finish(e);
     stdin.on('data', onData);
     stdin.on('end', onEnd);
