@@ -1,5 +1,164 @@
-import { KeyrackError } from '../errors.js';
+/**
+ * `keyrack doctor`: checks the setup and says how to fix each problem. Exit 2
+ * when something must be fixed; warnings (e.g. uid-only mode in a container)
+ * are reported but do not fail.
+ */
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, lstatSync } from 'node:fs';
+import { basename, delimiter, join } from 'node:path';
+import { messageOf } from '../errors.js';
+import { nativeLoadError } from '../native.js';
+import { runtimeDir, sessionId, socketPath } from '../paths.js';
+import { loadRegistry, type VaultId } from '../registry.js';
+import { DaemonConnection } from '../daemon/client.js';
+import { INSECURE_ENV, insecureAllowed, myUid } from '../daemon/peer.js';
+
+type Level = 'ok' | 'warn' | 'FAIL';
+interface Finding { level: Level; what: string; fix?: string }
+
+function which(cmd: string, env: NodeJS.ProcessEnv): string | null {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const p = join(dir, cmd);
+    try {
+      accessSync(p, constants.X_OK);
+      if (lstatSync(p).isDirectory()) continue;
+      return p;
+    } catch { /* next */ }
+  }
+  return null;
+}
+
+function versionOf(path: string, env: NodeJS.ProcessEnv): string {
+  try {
+    const out = execFileSync(path, ['--version'], { env, encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    return out.trim().split('\n')[0] ?? '';
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string };
+    return `${err.stdout ?? ''}${err.stderr ?? ''}`.trim().split('\n')[0] ?? '';
+  }
+}
+
+function modeOf(mode: number): string {
+  return (mode & 0o777).toString(8).padStart(3, '0');
+}
+
+async function checks(env: NodeJS.ProcessEnv): Promise<Finding[]> {
+  const f: Finding[] = [];
+  const uid = myUid();
+
+  const nativeErr = nativeLoadError();
+  if (nativeErr) {
+    f.push({
+      level: 'FAIL', what: `native peer-credential module: ${nativeErr}`,
+      fix: `run ./install.sh (or npm run build:native; needs python3, make and a C compiler)${insecureAllowed(env) ? '' : `; or accept file-permission-only protection with ${INSECURE_ENV}=1`}`,
+    });
+  } else {
+    f.push({ level: 'ok', what: 'native peer-credential module loads (SO_PEERCRED, pidfd, non-dumpable)' });
+  }
+
+  let dir: string | undefined;
+  try {
+    dir = runtimeDir(env, false);
+    const st = lstatSync(dir);
+    if (!st.isDirectory()) f.push({ level: 'FAIL', what: `runtime dir ${dir} is not a directory`, fix: `remove it, or set XDG_RUNTIME_DIR to a directory of yours with mode 700` });
+    else if (st.uid !== uid) f.push({ level: 'FAIL', what: `runtime dir ${dir} belongs to uid ${st.uid}, not you (uid ${uid})`, fix: 'set XDG_RUNTIME_DIR to a directory of yours with mode 700' });
+    else if ((st.mode & 0o077) !== 0) f.push({ level: 'FAIL', what: `runtime dir ${dir} has mode ${modeOf(st.mode)}`, fix: `chmod 700 ${dir}` });
+    else f.push({ level: 'ok', what: `runtime dir ${dir}: yours, ${modeOf(st.mode)}` });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') f.push({ level: 'ok', what: `runtime dir ${dir} does not exist yet (created 0700 on first unlock)` });
+    else f.push({ level: 'FAIL', what: `runtime dir: ${messageOf(e)}`, fix: 'set XDG_RUNTIME_DIR to a directory of yours with mode 700' });
+  }
+
+  const sid = sessionId();
+  if (sid === null) {
+    f.push({
+      level: 'warn',
+      what: 'session: no audit session id (uid-only): the daemon checks only your uid, so any process of yours, in any login, may read unlocked keys',
+      fix: 'normal in containers; on a desktop or ssh login enable pam_loginuid (session required pam_loginuid.so)',
+    });
+  } else {
+    f.push({ level: 'ok', what: `session: audit session ${sid}; the daemon serves only this login session` });
+  }
+
+  let sock: string | undefined;
+  try {
+    sock = socketPath(env, false);
+    const st = lstatSync(sock);
+    if (!st.isSocket()) f.push({ level: 'FAIL', what: `${sock} is not a socket`, fix: `remove it: rm ${sock}` });
+    else if (st.uid !== uid) f.push({ level: 'FAIL', what: `socket ${sock} belongs to uid ${st.uid}: someone else may have planted it`, fix: `remove it: rm ${sock}` });
+    else if ((st.mode & 0o077) !== 0) f.push({ level: 'FAIL', what: `socket ${sock} has mode ${modeOf(st.mode)}`, fix: 'keyrack daemon stop; the next start creates it 0600' });
+    else {
+      const conn = await DaemonConnection.open(env);
+      if (!conn) {
+        f.push({ level: 'ok', what: `socket ${sock} is stale (no daemon); the next start replaces it` });
+      } else {
+        try {
+          const st2 = (await conn.request({ op: 'status' })).status!;
+          f.push({ level: 'ok', what: `daemon pid ${st2.pid} on ${sock}; check: ${st2.check}` });
+          if (st2.dumpable === false) f.push({ level: 'ok', what: 'daemon is non-dumpable (no ptrace, no /proc/<pid>/mem for your other processes)' });
+          else f.push({ level: 'FAIL', what: 'daemon is dumpable: processes of your uid can read its memory', fix: 'build the native module (./install.sh), then keyrack daemon stop' });
+          if (st2.mode === 'uid-only' && sid !== null) {
+            f.push({ level: 'warn', what: 'the daemon runs uid-only although this shell has a session id', fix: 'keyrack daemon stop; the next unlock starts one bound to this session' });
+          }
+        } finally {
+          conn.close();
+        }
+      }
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') f.push({ level: 'ok', what: 'daemon not running (keyrack unlock starts it)' });
+    else f.push({ level: 'FAIL', what: `daemon socket${sock ? ` ${sock}` : ''}: ${messageOf(e)}`, fix: sock ? `remove it if it is not yours: rm ${sock}` : undefined });
+  }
+
+  let used = new Set<VaultId>();
+  try {
+    used = new Set(Object.values(loadRegistry(env).keys).map((e) => e.vault));
+  } catch (e) {
+    f.push({ level: 'FAIL', what: `registry: ${messageOf(e)}` });
+  }
+  const age = which('age', env);
+  f.push(age
+    ? { level: 'ok', what: `age: ${age} (${versionOf(age, env)}); decrypts os.secure files by hand` }
+    : { level: 'warn', what: 'age not on PATH (optional: keyrack reads os.secure itself; age lets you read the files by hand)', fix: 'apt-get install age' });
+  const op = which('op', env);
+  if (op) f.push({ level: 'ok', what: `op: ${op} (${versionOf(op, env)})` });
+  else f.push({ level: used.has('1password') ? 'FAIL' : 'warn', what: `op (1Password CLI) not on PATH${used.has('1password') ? ' but 1password keys are registered' : ''}`, fix: 'install the 1Password CLI: https://developer.1password.com/docs/cli/get-started/' });
+  const aws = which('aws', env);
+  if (!aws) {
+    f.push({ level: used.has('aws.sso') ? 'FAIL' : 'warn', what: `aws (AWS CLI v2) not on PATH${used.has('aws.sso') ? ' but aws.sso keys are registered' : ''}`, fix: 'install the AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html' });
+  } else {
+    const v = versionOf(aws, env);
+    const m = /aws-cli\/(\d+)\./.exec(v);
+    if (m && m[1] === '2') f.push({ level: 'ok', what: `aws: ${aws} (${v.split(' ')[0]})` });
+    else {
+      f.push({
+        level: used.has('aws.sso') ? 'FAIL' : 'warn',
+        what: `aws at ${aws} is ${m ? `v${m[1]}` : `of unknown version (${v || 'no output'})`}; aws.sso needs v2 (aws configure export-credentials)`,
+        fix: 'install the AWS CLI v2 and put it first on PATH',
+      });
+    }
+  }
+
+  const shell = basename(env.SHELL ?? 'bash');
+  const hookLine = shell === 'fish' ? 'keyrack hook fish | source   (in ~/.config/fish/config.fish)' : `eval "$(keyrack hook ${shell === 'zsh' ? 'zsh' : 'bash'})"   (in ~/.${shell === 'zsh' ? 'zsh' : 'bash'}rc)`;
+  if (env.KEYRACK_STATE !== undefined) f.push({ level: 'ok', what: 'shell hook installed in this shell' });
+  else f.push({ level: 'FAIL', what: 'shell hook not installed in this shell (keys will not follow cd)', fix: `add ${hookLine}, then open a new shell` });
+  return f;
+}
 
 export async function run(): Promise<number | void> {
-  throw new KeyrackError('not implemented yet');
+  const found = await checks(process.env);
+  const out: string[] = [];
+  for (const x of found) {
+    out.push(`${x.level.padEnd(4)}  ${x.what}`);
+    if (x.fix && x.level !== 'ok') out.push(`      fix: ${x.fix}`);
+  }
+  process.stdout.write(out.join('\n') + '\n');
+  const bad = found.filter((x) => x.level === 'FAIL').length;
+  if (bad > 0) {
+    process.stderr.write(`keyrack: ${bad} problem${bad === 1 ? '' : 's'} found\n`);
+    return 2;
+  }
+  return 0;
 }

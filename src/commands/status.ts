@@ -1,5 +1,134 @@
-import { KeyrackError } from '../errors.js';
+/**
+ * `keyrack status [--json]`: the daemon, this login session, how callers are
+ * checked, the keys held (names and time left — never values), and the current
+ * manifest's keys as ready / locked / absent, with its trust.
+ *
+ * JSON schema (stable; fields are only ever added):
+ * {
+ *   "schema": 1,
+ *   "session": number | null,          // this process's audit session id; null = unset (uid-only)
+ *   "socket": string,                  // the socket path this session uses
+ *   "daemon": null | {                 // null: not running
+ *     "pid": number,
+ *     "session": number | null,        // the daemon's session; null in uid-only mode
+ *     "mode": "session" | "uid-only",
+ *     "check": string,                 // e.g. "SO_PEERCRED uid + audit session 3 via SO_PEERPIDFD"
+ *     "startedAt": number,             // epoch ms
+ *     "dumpable": boolean | null,      // false = non-dumpable; null = native module missing
+ *     "refreshWindowMs": number
+ *   },
+ *   "keys": [{ "name": string, "expiresAt": number, "secondsLeft": number,
+ *              "refresh": boolean, "vars"?: string[] }],   // vars: aws.sso keys
+ *   "manifest": null | {
+ *     "path": string,
+ *     "trust": "allowed" | "denied" | "untrusted",
+ *     "entries": [{ "env": string, "key": string, "optional": boolean,
+ *                   "state": "ready" | "locked" | "absent" }]
+ *   },
+ *   "manifestError": string | null     // a manifest that fails to parse
+ * }
+ * ready: held by the daemon, or an os.direct key with a value; locked: in the
+ * registry but not unlocked; absent: not in the registry (or an os.direct key
+ * with no value).
+ */
+import { messageOf } from '../errors.js';
+import { loadManifest, type Manifest } from '../manifest.js';
+import { sessionId, socketPath } from '../paths.js';
+import { loadRegistry } from '../registry.js';
+import { trustOf, type Trust } from '../trust.js';
+import { withDaemon } from '../daemon/client.js';
+import { formatDuration } from '../daemon/duration.js';
+import type { DaemonStatus } from '../daemon/protocol.js';
 
-export async function run(_o: { json: boolean }): Promise<number | void> {
-  throw new KeyrackError('not implemented yet');
+type State = 'ready' | 'locked' | 'absent';
+
+export interface StatusJson {
+  schema: 1;
+  session: number | null;
+  socket: string;
+  daemon: null | Omit<DaemonStatus, 'keys' | 'socket' | 'gen'>;
+  keys: Array<{ name: string; expiresAt: number; secondsLeft: number; refresh: boolean; vars?: string[] }>;
+  manifest: null | { path: string; trust: Trust; entries: Array<{ env: string; key: string; optional: boolean; state: State }> };
+  manifestError: string | null;
+}
+
+async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
+  const st = await withDaemon(env, async (c) => (await c.request({ op: 'status' })).status!);
+  const now = Date.now();
+  const out: StatusJson = {
+    schema: 1, session: sessionId(), socket: socketPath(env, false), daemon: null, keys: [], manifest: null, manifestError: null,
+  };
+  if (st) {
+    out.daemon = {
+      pid: st.pid, session: st.session, mode: st.mode, check: st.check,
+      startedAt: st.startedAt, dumpable: st.dumpable, refreshWindowMs: st.refreshWindowMs,
+    };
+    out.keys = st.keys.map((k) => ({ ...k, secondsLeft: Math.max(0, Math.floor((k.expiresAt - now) / 1000)) }));
+  }
+  let m: Manifest | null = null;
+  try {
+    m = loadManifest(process.cwd());
+  } catch (e) {
+    out.manifestError = messageOf(e);
+  }
+  if (m) {
+    const reg = loadRegistry(env);
+    const held = new Set(out.keys.map((k) => k.name));
+    const directNames = m.entries.filter((e) => reg.keys[e.key]?.vault === 'os.direct').map((e) => e.key);
+    const direct = directNames.length > 0 ? (await import('../vaults/direct.js')).readDirect(directNames, env) : new Map<string, string>();
+    out.manifest = {
+      path: m.path,
+      trust: trustOf(m, env),
+      entries: m.entries.map((e) => {
+        const entry = Object.hasOwn(reg.keys, e.key) ? reg.keys[e.key] : undefined;
+        let state: State;
+        if (!entry) state = 'absent';
+        else if (entry.vault === 'os.direct') state = direct.has(e.key) ? 'ready' : 'absent';
+        else state = held.has(e.key) ? 'ready' : 'locked';
+        return { env: e.env, key: e.key, optional: e.optional, state };
+      }),
+    };
+  }
+  return out;
+}
+
+function text(s: StatusJson): string {
+  const lines: string[] = [];
+  const row = (label: string, value: string) => lines.push(`${label.padEnd(9)} ${value}`);
+  if (s.daemon) {
+    const d = s.daemon;
+    row('daemon', `running, pid ${d.pid}, up ${formatDuration(Date.now() - d.startedAt)}${d.dumpable === false ? ', non-dumpable' : ', DUMPABLE'}`);
+    row('session', d.session === null ? 'uid-only: no audit session id' : String(d.session));
+    row('check', d.check);
+  } else {
+    row('daemon', 'not running (keyrack unlock starts it)');
+    row('session', s.session === null ? 'uid-only: no audit session id' : String(s.session));
+  }
+  row('socket', s.socket);
+  if (s.daemon) {
+    row('keys', s.keys.length === 0 ? 'none held' : `${s.keys.length} held`);
+    const w = Math.max(...s.keys.map((k) => k.name.length), 0);
+    for (const k of s.keys) {
+      const extra = [k.vars ? k.vars.join(' ') : '', k.refresh ? 'refreshes before expiry' : ''].filter(Boolean).join('; ');
+      lines.push(`  ${k.name.padEnd(w)}  ${formatDuration(k.secondsLeft * 1000)} left${extra ? ` (${extra})` : ''}`);
+    }
+  }
+  if (s.manifestError) row('manifest', `error: ${s.manifestError}`);
+  else if (!s.manifest) row('manifest', 'none in this directory or above');
+  else {
+    const t = s.manifest.trust === 'allowed' ? 'allowed' : s.manifest.trust === 'denied' ? 'denied — run keyrack allow to use it' : 'untrusted — run keyrack allow';
+    row('manifest', `${s.manifest.path} (${t})`);
+    const label = (e: { env: string; key: string; optional: boolean }) => `${e.env}${e.optional ? '?' : ''}${e.key !== e.env ? ` <- ${e.key}` : ''}`;
+    const w = Math.max(...s.manifest.entries.map((e) => label(e).length), 0);
+    for (const e of s.manifest.entries) {
+      lines.push(`  ${label(e).padEnd(w)}  ${e.state}${e.optional && e.state !== 'ready' ? ' (optional)' : ''}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+export async function run(o: { json: boolean }): Promise<number | void> {
+  const s = await collect(process.env);
+  process.stdout.write(o.json ? JSON.stringify(s, null, 2) + '\n' : text(s));
+  return s.manifestError ? 2 : 0;
 }

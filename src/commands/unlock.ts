@@ -1,5 +1,140 @@
-import { KeyrackError } from '../errors.js';
+/**
+ * `keyrack unlock [KEY…] [--all] [--ttl D]`: fetch values from their vaults into
+ * the session daemon (starting it when needed). Default keys: the current
+ * manifest's. One fetch per vault, so os.secure asks its passphrase once however
+ * many keys. One failing key does not stop the others; any required failure → exit 2.
+ *
+ * Wrong passphrases back off: the daemon counts failures for this session and
+ * tells us how long to wait before asking again (1 s, doubling, at most 30 s).
+ */
+import { UserError, messageOf } from '../errors.js';
+import { readPassphrase } from '../input.js';
+import { loadManifest } from '../manifest.js';
+import { keyNameProblem } from '../names.js';
+import { loadRegistry, type RegistryEntry, type VaultId } from '../registry.js';
+import { formatDuration, parseDuration } from '../daemon/duration.js';
+import { startDaemon, type DaemonConnection } from '../daemon/client.js';
+import type { Secret, Source } from '../daemon/protocol.js';
+import { DEFAULT_TTL_MS } from '../daemon/store.js';
+import { vaultFor } from '../vaults/index.js';
+import type { FetchContext, KeyRef } from '../vaults/vault.js';
 
-export async function run(_keys: string[], _o: { all: boolean; ttl?: string }): Promise<number | void> {
-  throw new KeyrackError('not implemented yet');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const say = (msg: string) => process.stderr.write(`keyrack: ${msg}\n`);
+
+function isWrongPassphrase(e: unknown): boolean {
+  return e instanceof UserError && /^wrong passphrase/.test(e.message);
+}
+
+/** The keys to unlock, each marked required or not (optional manifest entries). */
+function targets(keys: string[], all: boolean, registryKeys: string[]): Map<string, boolean> {
+  const wanted = new Map<string, boolean>();
+  for (const k of keys) {
+    const p = keyNameProblem(k);
+    if (p) throw new UserError(p);
+    wanted.set(k, true);
+  }
+  if (all) for (const k of registryKeys) wanted.set(k, true);
+  if (keys.length === 0 && !all) {
+    const m = loadManifest(process.cwd());
+    if (!m) throw new UserError('no .keyrack manifest in this directory or above: name the keys (keyrack unlock KEY…) or use --all');
+    for (const e of m.entries) wanted.set(e.key, (wanted.get(e.key) ?? false) || !e.optional);
+  }
+  return wanted;
+}
+
+export async function run(keys: string[], o: { all: boolean; ttl?: string }): Promise<number | void> {
+  const env = process.env;
+  const ttlMs = o.ttl === undefined ? DEFAULT_TTL_MS : parseDuration(o.ttl);
+  if (ttlMs === null) throw new UserError(`--ttl ${JSON.stringify(o.ttl)} is not a duration: use e.g. 30s, 15m, 8h, 1h30m, 2d (at most 365d)`);
+  const reg = loadRegistry(env);
+  const wanted = targets(keys, o.all, Object.keys(reg.keys));
+
+  const failures: Array<{ name: string; why: string; required: boolean }> = [];
+  const groups = new Map<VaultId, KeyRef[]>();
+  let direct = 0;
+  for (const [name, required] of wanted) {
+    const entry: RegistryEntry | undefined = Object.hasOwn(reg.keys, name) ? reg.keys[name] : undefined;
+    if (!entry) {
+      if (required) failures.push({ name, why: `not in the registry — keyrack set ${name}`, required });
+      continue;
+    }
+    if (entry.vault === 'os.direct') {
+      direct++; // read straight from its file by get/export: nothing to unlock
+      continue;
+    }
+    const g = groups.get(entry.vault) ?? [];
+    g.push({ name, entry });
+    groups.set(entry.vault, g);
+  }
+
+  let conn: DaemonConnection | undefined;
+  let wrongPassphrase = false;
+  let askedPassphrase = false;
+  try {
+    if (groups.size > 0) conn = (await startDaemon(env)).conn;
+    let pass: Promise<string> | undefined;
+    const ctx: FetchContext = {
+      env,
+      interactive: true,
+      progress: (m) => say(m),
+      passphrase: () => pass ??= (async () => {
+        askedPassphrase = true;
+        const delayMs = (await conn!.request({ op: 'backoff' })).delayMs ?? 0;
+        if (delayMs > 0) {
+          say(`waiting ${Math.ceil(delayMs / 1000)}s after wrong passphrases`);
+          await sleep(delayMs);
+        }
+        return readPassphrase('os.secure passphrase: ', { confirm: false });
+      })(),
+    };
+
+    const put: Record<string, Secret & { expiresAt?: number; source?: Source }> = {};
+    const now = Date.now();
+    // os.secure first: its prompt comes before any slow remote vault.
+    const order = [...groups.keys()].sort((a, b) => Number(b === 'os.secure') - Number(a === 'os.secure'));
+    for (const id of order) {
+      const refs = groups.get(id)!;
+      let results: Map<string, Error | (Secret & { expiresAt?: number })>;
+      try {
+        const vault = await vaultFor(id);
+        results = await vault.fetch(refs, ctx);
+        for (const { name, entry } of refs) {
+          const r = results.get(name);
+          if (r === undefined) failures.push({ name, why: `${id} returned nothing`, required: wanted.get(name)! });
+          else if (r instanceof Error) failures.push({ name, why: messageOf(r), required: wanted.get(name)! });
+          else if (r.expiresAt !== undefined && r.expiresAt <= now) failures.push({ name, why: `${id} returned credentials that have already expired`, required: wanted.get(name)! });
+          else {
+            const v: Secret & { expiresAt?: number; source?: Source } = 'value' in r ? { value: r.value } : { env: r.env };
+            if (r.expiresAt !== undefined) v.expiresAt = r.expiresAt;
+            if (vault.refreshable) v.source = entry.profile === undefined ? { vault: id } : { vault: id, profile: entry.profile };
+            put[name] = v;
+          }
+        }
+      } catch (e) {
+        if (isWrongPassphrase(e)) wrongPassphrase = true;
+        for (const { name } of refs) failures.push({ name, why: messageOf(e), required: wanted.get(name)! });
+      }
+    }
+
+    if (conn && askedPassphrase) await conn.request({ op: 'backoff', record: wrongPassphrase ? 'failure' : 'success' });
+    const names = Object.keys(put);
+    if (conn && names.length > 0) await conn.request({ op: 'put', ttlMs, keys: put });
+
+    if (wrongPassphrase) {
+      say('wrong passphrase — nothing from os.secure was unlocked');
+    }
+    for (const f of failures) if (!(wrongPassphrase && /^wrong passphrase/.test(f.why))) say(`${f.name}: ${f.why}`);
+    if (names.length > 0) {
+      const shorter = names.filter((n) => put[n]!.expiresAt !== undefined && put[n]!.expiresAt! < now + ttlMs)
+        .map((n) => `${n} until its vault expiry in ${formatDuration(put[n]!.expiresAt! - now)}`);
+      say(`unlocked ${names.length} key${names.length === 1 ? '' : 's'} for ${formatDuration(ttlMs)}${shorter.length ? ` (${shorter.join(', ')})` : ''}`);
+    } else if (failures.length === 0) {
+      say(direct > 0 ? 'nothing to unlock (os.direct keys need no unlock)' : 'nothing to unlock');
+    }
+  } finally {
+    conn?.close();
+  }
+  if (wrongPassphrase || failures.some((f) => f.required)) return 2;
+  return 0;
 }
