@@ -1,0 +1,55 @@
+# keyrack hook for bash. Install with, in ~/.bashrc:
+#   eval "$(keyrack hook bash)"
+# `keyrack hook bash` prints this file with the quoted '@…@' placeholders filled in.
+#
+# At each prompt the hook decides in shell code, with builtins only, whether
+# anything may have changed: the nearest .keyrack (path and content) and the
+# generation token (bumped on unlock, lock, expiry, allow, deny). Only then does it
+# start keyrack. A prompt where nothing changed starts no process at all.
+
+__keyrack_gen_file='@KEYRACK_GEN@'
+
+__keyrack_hook() {
+  local __keyrack_rc=$? __keyrack_d=$PWD __keyrack_m='' __keyrack_c='' __keyrack_g='' __keyrack_k
+  while :; do
+    if [[ -f $__keyrack_d/.keyrack ]]; then
+      __keyrack_m=$__keyrack_d/.keyrack
+      break
+    fi
+    [[ -n $__keyrack_d ]] || break
+    __keyrack_d=${__keyrack_d%/*}
+  done
+  if [[ -n $__keyrack_m ]]; then
+    IFS= read -r -d '' __keyrack_c 2>/dev/null <"$__keyrack_m"
+  fi
+  if [[ -f $__keyrack_gen_file ]]; then
+    IFS= read -r __keyrack_g 2>/dev/null <"$__keyrack_gen_file"
+  fi
+  __keyrack_k=$__keyrack_m$'\n'$__keyrack_c$'\n'$__keyrack_g
+  if [[ $__keyrack_k != "${__keyrack_last-}" ]]; then
+    __keyrack_last=$__keyrack_k
+    # Outside any project with nothing loaded there is nothing to do.
+    if [[ -n $__keyrack_m || -n ${KEYRACK_STATE-} ]]; then
+      eval "$('@KEYRACK_NODE@' '@KEYRACK_SCRIPT@' export bash)"
+    fi
+  fi
+  return "$__keyrack_rc"
+}
+
+# Names and fingerprints of what keyrack set (never a value); exported so that a
+# nested shell knows, and so that `keyrack doctor` can tell the hook is installed.
+export KEYRACK_STATE="${KEYRACK_STATE-}"
+
+# Run first at each prompt (and keep $? for whatever runs after); install once.
+if ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 404)) && [[ ${PROMPT_COMMAND@a} == *a* ]]; then
+  __keyrack_found=
+  for __keyrack_pc in "${PROMPT_COMMAND[@]}"; do
+    [[ $__keyrack_pc == __keyrack_hook ]] && __keyrack_found=1
+  done
+  [[ -n $__keyrack_found ]] || PROMPT_COMMAND=(__keyrack_hook "${PROMPT_COMMAND[@]}")
+  unset __keyrack_found __keyrack_pc
+elif [[ ${PROMPT_COMMAND-} != *__keyrack_hook* ]]; then
+  # The string form: PROMPT_COMMAND is not an array in this branch.
+  # shellcheck disable=SC2178,SC2128
+  PROMPT_COMMAND="__keyrack_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
+fi

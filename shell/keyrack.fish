@@ -1,0 +1,46 @@
+# keyrack hook for fish. Install with, in ~/.config/fish/config.fish:
+#   keyrack hook fish | source
+# `keyrack hook fish` prints this file with the quoted '@…@' placeholders filled in.
+#
+# Before each prompt (fish_prompt) and on each cd (PWD changes) the hook decides in
+# fish code, with builtins only, whether anything may have changed: the nearest
+# .keyrack (path and content) and the generation token (bumped on unlock, lock,
+# expiry, allow, deny). Only then does it start keyrack. A prompt where nothing
+# changed starts no process at all.
+
+set -g __keyrack_gen_file '@KEYRACK_GEN@'
+
+function __keyrack_hook --on-event fish_prompt --on-variable PWD
+    set -l __keyrack_rc $status
+    set -l __keyrack_d $PWD
+    set -l __keyrack_m ''
+    set -l __keyrack_c ''
+    set -l __keyrack_g ''
+    while true
+        if test -f "$__keyrack_d/.keyrack"
+            set __keyrack_m "$__keyrack_d/.keyrack"
+            break
+        end
+        test -n "$__keyrack_d"; or break
+        set __keyrack_d (string replace -r '/[^/]*$' '' -- "$__keyrack_d")
+    end
+    if test -n "$__keyrack_m"
+        read -z __keyrack_c <"$__keyrack_m" 2>/dev/null
+    end
+    if test -f "$__keyrack_gen_file"
+        read __keyrack_g <"$__keyrack_gen_file" 2>/dev/null
+    end
+    set -l __keyrack_k "$__keyrack_m"\n"$__keyrack_c"\n"$__keyrack_g"
+    if not set -q __keyrack_last; or test "$__keyrack_k" != "$__keyrack_last"
+        set -g __keyrack_last "$__keyrack_k"
+        # Outside any project with nothing loaded there is nothing to do.
+        if test -n "$__keyrack_m"; or test -n "$KEYRACK_STATE"
+            '@KEYRACK_NODE@' '@KEYRACK_SCRIPT@' export fish | source
+        end
+    end
+    return $__keyrack_rc
+end
+
+# Names and fingerprints of what keyrack set (never a value); exported so that a
+# nested shell knows, and so that `keyrack doctor` can tell the hook is installed.
+set -q KEYRACK_STATE; or set -gx KEYRACK_STATE ''

@@ -1,0 +1,49 @@
+# keyrack hook for zsh. Install with, in ~/.zshrc:
+#   eval "$(keyrack hook zsh)"
+# `keyrack hook zsh` prints this file with the quoted '@…@' placeholders filled in.
+#
+# At each prompt (precmd) and on each cd (chpwd, so `cd proj && cmd` already has
+# the keys) the hook decides in shell code, with builtins only, whether anything
+# may have changed: the nearest .keyrack (path and content) and the generation
+# token (bumped on unlock, lock, expiry, allow, deny). Only then does it start
+# keyrack. A prompt where nothing changed starts no process at all.
+
+typeset -g __keyrack_gen_file='@KEYRACK_GEN@'
+
+__keyrack_hook() {
+  local __keyrack_rc=$?
+  emulate -L zsh
+  local __keyrack_d=$PWD __keyrack_m='' __keyrack_c='' __keyrack_g='' __keyrack_k
+  while :; do
+    if [[ -f $__keyrack_d/.keyrack ]]; then
+      __keyrack_m=$__keyrack_d/.keyrack
+      break
+    fi
+    [[ -n $__keyrack_d ]] || break
+    __keyrack_d=${__keyrack_d%/*}
+  done
+  if [[ -n $__keyrack_m ]]; then
+    IFS= read -r -d '' __keyrack_c 2>/dev/null <"$__keyrack_m"
+  fi
+  if [[ -f $__keyrack_gen_file ]]; then
+    IFS= read -r __keyrack_g 2>/dev/null <"$__keyrack_gen_file"
+  fi
+  __keyrack_k=$__keyrack_m$'\n'$__keyrack_c$'\n'$__keyrack_g
+  if [[ $__keyrack_k != "${__keyrack_last-}" ]]; then
+    typeset -g __keyrack_last=$__keyrack_k
+    # Outside any project with nothing loaded there is nothing to do.
+    if [[ -n $__keyrack_m || -n ${KEYRACK_STATE-} ]]; then
+      eval "$('@KEYRACK_NODE@' '@KEYRACK_SCRIPT@' export zsh)"
+    fi
+  fi
+  return $__keyrack_rc
+}
+
+# Names and fingerprints of what keyrack set (never a value); exported so that a
+# nested shell knows, and so that `keyrack doctor` can tell the hook is installed.
+export KEYRACK_STATE="${KEYRACK_STATE-}"
+
+# add-zsh-hook adds a function once, however often this file is eval'd.
+autoload -Uz add-zsh-hook
+add-zsh-hook precmd __keyrack_hook
+add-zsh-hook chpwd __keyrack_hook
