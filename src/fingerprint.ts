@@ -1,0 +1,62 @@
+/**
+ * Fingerprints let the shell remember what keyrack set without holding a value:
+ * first 16 hex chars of HMAC-SHA256(per-user random key, name + "\0" + value).
+ * The key is secret (0600 under the data dir), so a fingerprint in KEYRACK_STATE,
+ * which every child process sees, does not let anyone test guesses of a value.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { closeSync, linkSync, openSync, readFileSync, unlinkSync, writeSync, fsyncSync } from 'node:fs';
+import { KeyrackError } from './errors.js';
+import { ensureDir } from './fsutil.js';
+import { dataDir, files, type Env } from './paths.js';
+
+const KEY_BYTES = 32;
+
+function readKey(path: string): Buffer | undefined {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  if (buf.length !== KEY_BYTES) {
+    throw new KeyrackError(`${path} is not a ${KEY_BYTES}-byte key; remove it and keyrack will make a new one (then cd out of and back into your projects)`);
+  }
+  return buf;
+}
+
+/**
+ * The per-user key, created on first use. Two shells may race to create it: the
+ * key is written to a temp file and linked into place, which fails if the other
+ * one won, so both end up with the same key (a replaced key would make every
+ * shell's state look hand-edited).
+ */
+export function fingerprintKey(env: Env = process.env): Buffer {
+  const path = files.fingerprintKey(env);
+  const have = readKey(path);
+  if (have) return have;
+  ensureDir(dataDir(env));
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    writeSync(fd, randomBytes(KEY_BYTES));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(tmp, path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  } finally {
+    unlinkSync(tmp);
+  }
+  const key = readKey(path);
+  if (!key) throw new KeyrackError(`${path} vanished while it was being created`);
+  return key;
+}
+
+export function fingerprint(key: Buffer, name: string, value: string): string {
+  return createHmac('sha256', key).update(`${name}\0${value}`, 'utf8').digest('hex').slice(0, 16);
+}

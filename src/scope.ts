@@ -1,0 +1,178 @@
+/**
+ * Which variables the current directory (or an explicit --key list) puts in scope,
+ * and their values: shared by `export` (every cd) and `exec`.
+ *
+ *   manifest (must be trusted) → host registry → values: os.direct read directly,
+ *   everything else from the session daemon in one round trip.
+ *
+ * Never prompts and never starts the daemon. Problems are collected, not thrown,
+ * so `export` can still set what is available; only a broken manifest throws.
+ */
+import { statSync } from 'node:fs';
+import { ManifestError, loadManifest, parseManifest, type Manifest, type ManifestEntry } from './manifest.js';
+import { envNameProblem } from './names.js';
+import type { Env } from './paths.js';
+import { loadRegistry } from './registry.js';
+import { INTERNAL_PREFIX } from './shells/shell.js';
+import { trustOf, type Trust } from './trust.js';
+import { UserError } from './errors.js';
+
+export interface Scope {
+  /** The manifest in effect; null with --key or when there is none. */
+  manifest: Manifest | null;
+  /** Its trust; null when no manifest is involved. */
+  trust: Trust | null;
+  /** Variables to set, in manifest order. */
+  vars: Map<string, string>;
+  /** Required keys that are not unlocked (names of registry keys). */
+  locked: string[];
+  /** Required keys that are not in the registry, or have no os.direct value. */
+  absent: string[];
+  /** Entries that cannot be honoured, one short reason each (no values). */
+  problems: string[];
+}
+
+/**
+ * The directory the user is in: the shell's logical $PWD when it names the same
+ * directory as our cwd (so the manifest walk matches the hook's, through
+ * symlinked directories), else the physical cwd.
+ */
+export function currentDir(env: Env): string {
+  const cwd = process.cwd();
+  const pwd = env.PWD;
+  if (pwd && pwd.startsWith('/') && pwd !== cwd) {
+    try {
+      const a = statSync(pwd);
+      const b = statSync(cwd);
+      if (a.dev === b.dev && a.ino === b.ino) return pwd;
+    } catch {
+      // a stale $PWD: use the real cwd
+    }
+  }
+  return cwd;
+}
+
+/** Entries for `exec --key K` (each K in manifest syntax: NAME, NAME?, NAME = key). */
+export function entriesFromKeys(keys: string[]): ManifestEntry[] {
+  const out: ManifestEntry[] = [];
+  const seen = new Set<string>();
+  for (const k of keys) {
+    let m: Manifest;
+    try {
+      m = parseManifest('--key', k);
+    } catch (e) {
+      if (e instanceof ManifestError) throw new UserError(`--key ${k}: ${e.reason}`);
+      throw e;
+    }
+    const e = m.entries[0];
+    if (!e || m.entries.length !== 1) throw new UserError(`--key ${JSON.stringify(k)}: expected NAME, NAME? or NAME=key`);
+    if (seen.has(e.env)) throw new UserError(`--key ${e.env} is given twice`);
+    seen.add(e.env);
+    out.push(e);
+  }
+  return out;
+}
+
+const empty = (manifest: Manifest | null, trust: Trust | null): Scope => ({
+  manifest, trust, vars: new Map(), locked: [], absent: [], problems: [],
+});
+
+export async function resolveScope(opts: { env: Env; dir?: string; keys?: string[] }): Promise<Scope> {
+  const { env } = opts;
+  let entries: ManifestEntry[];
+  let scope: Scope;
+  if (opts.keys && opts.keys.length > 0) {
+    entries = entriesFromKeys(opts.keys);
+    scope = empty(null, null);
+  } else {
+    const manifest = loadManifest(opts.dir ?? currentDir(env));
+    if (!manifest) return empty(null, null);
+    const trust = trustOf(manifest, env);
+    if (trust !== 'allowed') return empty(manifest, trust);
+    entries = manifest.entries;
+    scope = empty(manifest, trust);
+  }
+  await fillValues(scope, entries, env);
+  return scope;
+}
+
+async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env): Promise<void> {
+  const registry = loadRegistry(env);
+  const direct: ManifestEntry[] = [];
+  const held: ManifestEntry[] = [];
+  const wanted: ManifestEntry[] = [];
+  for (const e of entries) {
+    if (e.env.startsWith(INTERNAL_PREFIX)) {
+      scope.problems.push(`${e.env}: names starting with ${INTERNAL_PREFIX} are keyrack's own`);
+      continue;
+    }
+    const reg = registry.keys[e.key];
+    if (!reg) {
+      if (!e.optional) scope.absent.push(e.key);
+      continue;
+    }
+    if (reg.vault === 'aws.sso' && e.env !== e.key) {
+      scope.problems.push(aliasProblem(e));
+      continue;
+    }
+    wanted.push(e);
+    (reg.vault === 'os.direct' ? direct : held).push(e);
+  }
+
+  const values = new Map<ManifestEntry, string | Record<string, string>>();
+  if (direct.length) {
+    const { readDirect } = await import('./vaults/direct.js');
+    const got = readDirect(direct.map((e) => e.key), env);
+    for (const e of direct) {
+      const v = got.get(e.key);
+      if (v !== undefined) values.set(e, v);
+      else if (!e.optional) scope.absent.push(e.key);
+    }
+  }
+  if (held.length) {
+    // Loaded only when needed: a manifest of os.direct keys never opens a socket.
+    const { getKeys } = await import('./daemon/client.js');
+    const got = await getKeys([...new Set(held.map((e) => e.key))], env);
+    for (const e of held) {
+      const h = got?.[e.key];
+      if (h === undefined) {
+        if (!e.optional) scope.locked.push(e.key);
+      } else if ('value' in h) {
+        values.set(e, h.value);
+      } else if (e.env !== e.key) {
+        scope.problems.push(aliasProblem(e));
+      } else {
+        values.set(e, h.env);
+      }
+    }
+  }
+
+  // In manifest order; a variable set twice (two aws.sso keys) keeps the first.
+  const from = new Map<string, string>();
+  const put = (name: string, value: string, key: string) => {
+    const other = from.get(name);
+    if (other !== undefined) {
+      scope.problems.push(`${name} is set by both ${other} and ${key}; using ${other}`);
+      return;
+    }
+    from.set(name, key);
+    scope.vars.set(name, value);
+  };
+  for (const e of wanted) {
+    const v = values.get(e);
+    if (v === undefined) continue;
+    if (typeof v === 'string') {
+      put(e.env, v, e.key);
+      continue;
+    }
+    for (const [name, value] of Object.entries(v)) {
+      const p = envNameProblem(name) ?? (name.startsWith(INTERNAL_PREFIX) ? `${name} is keyrack's own` : null);
+      if (p) scope.problems.push(`${e.key}: ${p}`);
+      else put(name, value, e.key);
+    }
+  }
+}
+
+function aliasProblem(e: ManifestEntry): string {
+  return `${e.env} = ${e.key}: ${e.key} sets several variables (AWS_ACCESS_KEY_ID, …), so it cannot be renamed; list it as ${e.key}`;
+}
