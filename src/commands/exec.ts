@@ -1,5 +1,118 @@
-import { KeyrackError } from '../errors.js';
+/**
+ * `keyrack exec [--key K]... [--] CMD [ARG...]`: runs one command with the keys of
+ * the trusted manifest (or the --key list) added to its environment. Needs no hook
+ * and changes nothing in the calling shell. The child inherits stdin/stdout/stderr
+ * (the TTY passes straight through); its exit status is ours, 128+n for a signal.
+ *
+ * The keyrack process stays as light as it can while the child runs: it never
+ * touches process.stdin/stdout (Node would put a TTY into non-blocking mode under
+ * the child's feet) and writes its few messages straight to fd 2.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { constants } from 'node:os';
+import { isatty } from 'node:tty';
+import { UserError } from '../errors.js';
+import { currentDir, resolveScope, type Scope } from '../scope.js';
 
-export async function run(_cmd: string[], _o: { keys: string[] }): Promise<number | void> {
-  throw new KeyrackError('not implemented yet');
+const say = (msg: string) => {
+  try {
+    writeSync(2, `keyrack: ${msg}\n`);
+  } catch {
+    // stderr closed: nothing to tell
+  }
+};
+
+/** True when this process has a controlling terminal. */
+function hasControllingTty(): boolean {
+  try {
+    closeSync(openSync('/dev/tty', 'r'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function lockedHint(locked: string[]): string {
+  return locked.length === 1
+    ? `${locked[0]} is locked — run keyrack unlock`
+    : `${locked.length} keys are locked (${locked.join(', ')}) — run keyrack unlock`;
+}
+
+/** Stops with exit 2 unless every required key has a value. */
+function check(scope: Scope, byKeys: boolean, env: NodeJS.ProcessEnv): void {
+  if (!byKeys) {
+    if (!scope.manifest) throw new UserError(`no .keyrack in ${currentDir(env)} or above — name keys with --key K`);
+    if (scope.trust === 'untrusted') throw new UserError(`${scope.manifest.path} is not allowed — run keyrack allow`);
+    if (scope.trust === 'denied') throw new UserError(`${scope.manifest.path} is denied — run keyrack allow to use it`);
+  }
+  if (scope.problems.length) throw new UserError(scope.problems.join('; '));
+  if (scope.absent.length) {
+    const a = scope.absent;
+    throw new UserError(a.length === 1 ? `${a[0]} is not set up — run keyrack set ${a[0]}` : `${a.length} keys are not set up (${a.join(', ')}) — run keyrack set KEY`);
+  }
+  if (scope.locked.length) throw new UserError(lockedHint(scope.locked));
+}
+
+/** On a terminal, locked keys are unlocked on the spot (one passphrase prompt). */
+async function unlockOnTty(scope: Scope, env: NodeJS.ProcessEnv, keys: string[]): Promise<Scope> {
+  if (scope.locked.length === 0 || !isatty(0) || !isatty(2)) return scope;
+  say(`${lockedHint(scope.locked).replace(/ — run keyrack unlock$/, '')} — unlocking`);
+  const unlock = await import('./unlock.js');
+  await unlock.run(scope.locked, { all: false });
+  return resolveScope({ env, keys });
+}
+
+export async function run(cmd: string[], o: { keys: string[] }): Promise<number | void> {
+  const env = process.env;
+  let scope = await resolveScope({ env, keys: o.keys });
+  scope = await unlockOnTty(scope, env, o.keys);
+  check(scope, o.keys.length > 0, env);
+
+  const childEnv: NodeJS.ProcessEnv = { ...env };
+  for (const [name, value] of scope.vars) childEnv[name] = value;
+  return runChild(cmd, childEnv);
+}
+
+/**
+ * Spawns CMD and waits. Signals sent to keyrack are passed on — except SIGINT
+ * when we have a controlling terminal: a Ctrl-C there already reaches the child
+ * (same process group), and a second SIGINT would, e.g., quit a REPL that only
+ * meant to cancel a line. keyrack itself stays alive until the child is done.
+ */
+function runChild(cmd: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const [file, ...args] = cmd as [string, ...string[]];
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { stdio: 'inherit', env });
+    const forwardInt = !hasControllingTty();
+    const handlers = new Map<NodeJS.Signals, () => void>();
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      const h = () => {
+        if (sig === 'SIGINT' && !forwardInt) return;
+        if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+      };
+      handlers.set(sig, h);
+      process.on(sig, h);
+    }
+    let finished = false;
+    const done = (code: number) => {
+      if (finished) return;
+      finished = true;
+      for (const [sig, h] of handlers) process.off(sig, h);
+      resolve(code);
+    };
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') {
+        say(`${file}: command not found`);
+        done(127);
+      } else {
+        say(`${file}: ${e.code === 'EACCES' ? 'permission denied' : e.message}`);
+        done(126);
+      }
+    });
+    child.on('exit', (code, signal) => {
+      if (signal) done(128 + (constants.signals[signal] ?? 0));
+      else done(code ?? 1);
+    });
+  });
 }
