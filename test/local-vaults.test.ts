@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyrack, sandbox, type Sandbox } from './helpers.ts';
 import { snapshot } from './snapshot.ts';
@@ -128,6 +128,21 @@ describe('local vaults', () => {
     assert.deepEqual(snapshot(sb.home), before);
   });
 
+  test('a missing recipient file is named, with how to recreate it', async () => {
+    const rec = files.recipient(sb.env);
+    const saved = readFileSync(rec);
+    rmSync(rec);
+    try {
+      const r = await keyrack(['set', 'NEEDS_RECIPIENT'], { env: sb.env, input: 'v' });
+      assert.equal(r.code, 2);
+      assert.ok(r.stderr.includes(`${rec} is missing`), r.stderr);
+      assert.match(r.stderr, /age-keygen -y/);
+      assert.ok(!existsSync(files.secureKey('NEEDS_RECIPIENT', sb.env)));
+    } finally {
+      writeFileSync(rec, saved, { mode: 0o600 });
+    }
+  });
+
   test('moving a key to another vault removes the old copy', async () => {
     const r = await keyrack(['set', 'SEC_B', '--vault', 'os.direct'], { env: sb.env, input: 'now plain' });
     assert.equal(r.code, 0, r.stderr);
@@ -166,8 +181,10 @@ describe('local vaults', () => {
     const badVault = await keyrack(['set', 'X', '--vault', 'os.nope'], { env: sb.env });
     assert.equal(badVault.code, 2);
     assert.match(badVault.stderr, /unknown vault 'os.nope'/);
-    const badName = await keyrack(['set', '9lives', '--vault', 'os.direct'], { env: sb.env, input: 'v' });
-    assert.equal(badName.code, 2);
+    for (const name of ['9lives', '__proto__', 'a/b', 'x'.repeat(129)]) {
+      const badName = await keyrack(['set', name, '--vault', 'os.direct'], { env: sb.env, input: 'v' });
+      assert.equal(badName.code, 2, name);
+    }
   });
 
   test('a registry or vault file that fails to parse is reported with its path and left as it is', async () => {

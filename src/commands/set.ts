@@ -27,6 +27,8 @@ export async function run(key: string, o: { vault?: string; ref?: string; profil
   const env = process.env;
   const problem = keyNameProblem(key);
   if (problem) throw new UserError(problem);
+  // A JSON object cannot hold this name as a plain key (it sets the prototype).
+  if (key === '__proto__') throw new UserError('__proto__ is reserved; choose another key name');
   const vaultId = o.vault ?? 'os.secure';
   if (!isVaultId(vaultId)) throw new UserError(`unknown vault '${vaultId}'; use one of ${VAULTS.join(', ')}`);
   const entry = entryFor(vaultId, o);
@@ -36,8 +38,8 @@ export async function run(key: string, o: { vault?: string; ref?: string; profil
 
   if (vault.put) {
     if (vaultId === 'os.secure') {
-      const { hasIdentity } = await import('../vaults/secure.js');
-      if (!hasIdentity(env)) throw new UserError('no os.secure identity yet: run keyrack init first (or use --vault os.direct)');
+      // Before asking for the value, so nobody types a secret for nothing.
+      (await import('../vaults/secure.js')).checkReady(env);
     }
     const value = await readSecret(`Value for ${key} (hidden): `, `the value for ${key}`);
     await vault.put(key, value, env);

@@ -62,9 +62,17 @@ export function alreadyInitialized(env: Env): UserError {
   return new UserError(`an os.secure identity already exists (${files.identity(env)}); keyrack init will not replace it`);
 }
 
+/** Throws the UserError that says what to do when os.secure cannot take a key yet. */
+export function checkReady(env: Env): void {
+  if (readIfExists(files.identity(env)) === undefined) throw notInitialized();
+  if (readIfExists(files.recipient(env)) === undefined) {
+    throw new UserError(`${files.recipient(env)} is missing; recreate it from the identity: age -d ${files.identity(env)} | age-keygen -y > ${files.recipient(env)}`);
+  }
+}
+
 function readRecipient(env: Env): string {
-  const buf = readIfExists(files.recipient(env));
-  if (buf === undefined || readIfExists(files.identity(env)) === undefined) throw notInitialized();
+  checkReady(env);
+  const buf = readIfExists(files.recipient(env)) ?? Buffer.alloc(0);
   const r = buf.toString('utf8').trim();
   if (!/^age1[0-9a-z]+$/.test(r)) throw new UserError(`${files.recipient(env)} does not hold an age recipient (age1…); fix it or restore it from a backup`);
   return r;
