@@ -128,6 +128,38 @@ describe('local vaults', () => {
     assert.deepEqual(snapshot(sb.home), before);
   });
 
+  test('through the daemon: unlock, get, list; set and rm drop the held value', async () => {
+    const vaultFiles = () => ({ ...snapshot(sb.env.XDG_DATA_HOME!), ...snapshot(sb.env.XDG_CONFIG_HOME!) });
+    const before = vaultFiles();
+    const wrong = await keyrack(['unlock', 'SEC_A'], { env: sb.env, input: 'not it\n' });
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /wrong passphrase/);
+    assert.deepEqual(vaultFiles(), before, 'vault and registry files unchanged');
+    assert.equal((await keyrack(['get', 'SEC_A'], { env: sb.env })).code, 2);
+
+    const ok = await keyrack(['unlock', 'SEC_A', 'SEC_B'], { env: sb.env, input: `${PASS}\n` });
+    assert.equal(ok.code, 0, ok.stderr);
+    const get = await keyrack(['get', 'SEC_A'], { env: sb.env });
+    assert.equal(get.code, 0, get.stderr);
+    assert.equal(get.stdout, `${TRICKY}\n`);
+    assert.match((await keyrack(['list'], { env: sb.env })).stdout, /^SEC_A\s+os\.secure\s+-\s+unlocked$/m);
+
+    const reset = await keyrack(['set', 'SEC_A'], { env: sb.env, input: 'rotated' });
+    assert.equal(reset.code, 0, reset.stderr);
+    assert.match(reset.stderr, /held the old value of SEC_A; locked it/);
+    assert.equal((await keyrack(['get', 'SEC_A'], { env: sb.env })).code, 2, 'the old value is not served');
+
+    const rm = await keyrack(['rm', 'SEC_B'], { env: sb.env });
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.match(rm.stderr, /and from the daemon/);
+    assert.ok(!existsSync(files.secureKey('SEC_B', sb.env)));
+    const list = JSON.parse((await keyrack(['list', '--json'], { env: sb.env })).stdout) as { keys: Array<{ name: string }> };
+    assert.ok(!list.keys.some((k) => k.name === 'SEC_B'));
+    // Put SEC_B back for the tests below.
+    assert.equal((await keyrack(['set', 'SEC_B'], { env: sb.env, input: 'second' })).code, 0);
+    await keyrack(['daemon', 'stop'], { env: sb.env });
+  });
+
   test('a missing recipient file is named, with how to recreate it', async () => {
     const rec = files.recipient(sb.env);
     const saved = readFileSync(rec);

@@ -2,7 +2,7 @@
  * `keyrack list [--json]`: the registry's keys, their vault, reference or
  * profile, and whether the session daemon holds them. Never values.
  */
-import { messageOf } from '../errors.js';
+import { heldNames } from '../held.js';
 import { loadRegistry, type VaultId } from '../registry.js';
 
 type State = 'unlocked' | 'locked' | 'stored';
@@ -15,23 +15,11 @@ interface Row {
   state: State;
 }
 
-/** Names the daemon holds; empty when no daemon runs (or it cannot be asked). */
-async function heldNames(names: string[], env: NodeJS.ProcessEnv): Promise<Set<string>> {
-  if (names.length === 0) return new Set();
-  try {
-    const { getKeys } = await import('../daemon/client.js');
-    return new Set(Object.keys((await getKeys(names, env)) ?? {}));
-  } catch (e) {
-    process.stderr.write(`keyrack: could not ask the daemon (${messageOf(e)}); showing keys as locked\n`);
-    return new Set();
-  }
-}
-
 export async function run(o: { json: boolean }): Promise<number | void> {
   const env = process.env;
   const reg = loadRegistry(env);
   const names = Object.keys(reg.keys).sort();
-  const held = await heldNames(names.filter((n) => reg.keys[n]!.vault !== 'os.direct'), env);
+  const held = names.some((n) => reg.keys[n]!.vault !== 'os.direct') ? await heldNames(env) : new Set<string>();
   const rows: Row[] = names.map((name) => {
     const e = reg.keys[name]!;
     const state: State = e.vault === 'os.direct' ? 'stored' : held.has(name) ? 'unlocked' : 'locked';

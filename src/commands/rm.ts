@@ -1,6 +1,7 @@
 /** `keyrack rm KEY`: remove the key from its vault, then from the registry. */
 import { UserError } from '../errors.js';
 import { bumpGeneration } from '../generation.js';
+import { dropHeld } from '../held.js';
 import { keyNameProblem } from '../names.js';
 import { loadRegistry, updateRegistry } from '../registry.js';
 import { vaultFor } from '../vaults/index.js';
@@ -17,6 +18,7 @@ export async function run(key: string): Promise<number | void> {
   updateRegistry(env, (r) => {
     delete r.keys[key];
   });
+  const wasHeld = await dropHeld(key, env);
   bumpGeneration(env);
-  process.stderr.write(`keyrack: removed ${key} from ${entry.vault}\n`);
+  process.stderr.write(`keyrack: removed ${key} from ${entry.vault}${wasHeld ? ' and from the daemon' : ''}\n`);
 }

@@ -4,6 +4,7 @@
  */
 import { UserError } from '../errors.js';
 import { bumpGeneration } from '../generation.js';
+import { dropHeld } from '../held.js';
 import { readSecret } from '../input.js';
 import { keyNameProblem } from '../names.js';
 import { isVaultId, loadRegistry, updateRegistry, VAULTS, type RegistryEntry, type VaultId } from '../registry.js';
@@ -55,7 +56,10 @@ export async function run(key: string, o: { vault?: string; ref?: string; profil
   });
   // Moved to another vault: drop the old copy only now that the new one is stored.
   if (previous && previous.vault !== vaultId) await (await vaultFor(previous.vault)).remove(key, env);
+  // The daemon may hold the old value (or the old reference's value): never serve it again.
+  const wasHeld = await dropHeld(key, env);
   bumpGeneration(env);
   const where = entry.ref ? ` (${entry.ref})` : entry.profile ? ` (profile ${entry.profile})` : '';
   process.stderr.write(`keyrack: stored ${key} in ${vaultId}${where}${previous && previous.vault !== vaultId ? ` (moved from ${previous.vault})` : ''}\n`);
+  if (wasHeld) process.stderr.write(`keyrack: the daemon held the old value of ${key}; locked it — keyrack unlock ${key} to load the new one\n`);
 }

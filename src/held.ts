@@ -1,0 +1,31 @@
+/**
+ * What the session daemon holds, as seen by the key-management commands: which
+ * keys are unlocked (names only — `list` never moves a value over the socket), and
+ * dropping a key whose value `set` changed or `rm` removed, so the daemon never
+ * keeps serving an old value.
+ */
+import { messageOf } from './errors.js';
+import { withDaemon } from './daemon/client.js';
+import type { Env } from './paths.js';
+
+/** Names the daemon holds now; empty when no daemon runs or it cannot be asked. */
+export async function heldNames(env: Env): Promise<Set<string>> {
+  try {
+    const status = await withDaemon(env, async (c) => (await c.request({ op: 'status' })).status);
+    return new Set((status?.keys ?? []).map((k) => k.name));
+  } catch (e) {
+    process.stderr.write(`keyrack: could not ask the daemon (${messageOf(e)}); showing keys as locked\n`);
+    return new Set();
+  }
+}
+
+/** Drops `key` from the daemon; true when it was held. A daemon that cannot be reached is only reported. */
+export async function dropHeld(key: string, env: Env): Promise<boolean> {
+  try {
+    const removed = await withDaemon(env, async (c) => (await c.request({ op: 'lock', keys: [key] })).removed ?? []);
+    return removed?.includes(key) ?? false;
+  } catch (e) {
+    process.stderr.write(`keyrack: could not drop ${key} from the daemon (${messageOf(e)}); run keyrack lock ${key}\n`);
+    return false;
+  }
+}
