@@ -1,15 +1,15 @@
 /**
- * Quoting shared by bash and zsh: one single-quoted word, with each `'` written as
- * `'\''`. Inside single quotes both shells take every byte literally (newlines, CR,
- * ESC, `!`, `$`, backticks, any UTF-8), so this is exact for any string without NUL,
- * in any locale and with any option set (RC_QUOTES only matters for `''` inside a
- * quoted word, which this never produces).
- *
- * Not shell-quote: its bare-word branch leaves control characters unquoted and
- * switches between three quoting styles by content; one rule is easier to trust.
- * test/quote.test.ts checks both against real shells.
+ * Quoting shared by bash and zsh: shell-quote, checked by test/quote.test.ts
+ * against real bash and zsh (eval inside a function, LANG=C and C.UTF-8) with a
+ * corpus of hostile and random values: quotes, backslashes, `$`, backticks, `!`,
+ * newlines, CR, ESC and other controls (including bash's internal \x01 and \x7f),
+ * any Unicode, empty, 64 KiB. It picks single quotes, double quotes or backslash
+ * escapes by content; all of them are exact for eval'd text (history expansion of
+ * `!` never applies to eval). NUL cannot be in a shell variable: refused, not cut.
  */
+import shellQuote from 'shell-quote';
+
 export function quotePosix(s: string): string {
   if (s.includes('\0')) throw new Error('a shell value cannot contain NUL');
-  return `'${s.replaceAll("'", `'\\''`)}'`;
+  return shellQuote.quote([s]);
 }
