@@ -78,7 +78,7 @@ function assertNoLeak(env: Map<string, Buffer>, allowed: Set<string>): void {
 }
 
 const noneOf = (env: Map<string, Buffer>, names: string[]) => assert.deepEqual(names.filter((n) => env.has(n)), []);
-const hints = (out: string) => out.split(/\r?\n/).filter((l) => l.includes('keyrack:')).map((l) => l.replace(/^.*?keyrack:/, 'keyrack:').trim());
+const hints = (out: string) => out.split(/\r?\n/).filter((l) => l.includes('keyrack:')).map((l) => l.replace(/^[\s\S]*?keyrack:/, 'keyrack:').trim());
 
 /**
  * Processes started (forks and execs, not threads) between the first and second
