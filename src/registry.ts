@@ -35,7 +35,8 @@ function parse(path: string, raw: unknown): Registry {
   if (!isRecord(raw)) throw bad('expected a JSON object');
   if (raw.version !== 1) throw bad(`unsupported version ${JSON.stringify(raw.version)} (expected 1)`);
   if (!isRecord(raw.keys)) throw bad('"keys" must be an object');
-  const keys: Record<string, RegistryEntry> = {};
+  // No prototype: a key named "constructor" or "__proto__" must be just a key.
+  const keys: Record<string, RegistryEntry> = Object.create(null) as Record<string, RegistryEntry>;
   for (const [name, e] of Object.entries(raw.keys)) {
     const p = keyNameProblem(name);
     if (p) throw bad(p);
@@ -51,7 +52,7 @@ function parse(path: string, raw: unknown): Registry {
 export function loadRegistry(env: Env = process.env): Registry {
   const path = files.registry(env);
   const raw = readJsonFile(path);
-  if (raw === undefined) return { version: 1, keys: {} };
+  if (raw === undefined) return { version: 1, keys: Object.create(null) as Record<string, RegistryEntry> };
   return parse(path, raw);
 }
 
