@@ -21,7 +21,7 @@ function list(v: unknown): string[] {
 
 const COMMANDS = [
   'init', 'set', 'get', 'list', 'rm', 'unlock', 'lock', 'status', 'allow', 'deny',
-  'hook', 'export', 'exec', 'daemon', 'doctor', 'completion',
+  'hook', 'export', 'exec', 'daemon', 'doctor', 'completion', 'import', 'log',
 ];
 
 /** Picks the closest known command, for "did you mean" on a typo. */
@@ -105,6 +105,18 @@ function build(setCode: (p: Promise<number | void>) => void): CAC {
 
   cli.command('doctor', 'Check the setup and say how to fix what is wrong')
     .action(() => run(async () => (await import('./commands/doctor.js')).run()));
+
+  cli.command('import <file>', 'Import KEY=value lines from a dotenv file into a vault')
+    .option('--vault <vault>', 'os.secure (default) or os.direct')
+    .option('--force', 'Overwrite keys that already exist')
+    .action((file: string, o: Opts) => run(async () => (await import('./commands/import.js')).run(file, {
+      vault: str(o.vault), force: o.force === true,
+    })));
+
+  cli.command('log', 'Show the audit log: which process got which key, when')
+    .option('--follow', 'Keep printing new entries')
+    .option('--json', 'JSON lines, as stored')
+    .action((o: Opts) => run(async () => (await import('./commands/log.js')).run({ follow: o.follow === true, json: o.json === true })));
 
   cli.command('completion <shell>', 'Print tab completion: eval "$(keyrack completion bash|zsh)", keyrack completion fish | source')
     .action((shell: string) => run(async () => (await import('./commands/completion.js')).run(shell)));
