@@ -21,11 +21,18 @@ export async function heldNames(env: Env): Promise<Set<string>> {
 
 /** Drops `key` from the daemon; true when it was held. A daemon that cannot be reached is only reported. */
 export async function dropHeld(key: string, env: Env): Promise<boolean> {
+  return (await dropHeldKeys([key], env)).includes(key);
+}
+
+/** Drops `keys` from the daemon in one request; returns those it held. */
+export async function dropHeldKeys(keys: string[], env: Env): Promise<string[]> {
+  if (keys.length === 0) return [];
   try {
-    const removed = await withDaemon(env, async (c) => (await c.request({ op: 'lock', keys: [key] })).removed ?? []);
-    return removed?.includes(key) ?? false;
+    const removed = await withDaemon(env, async (c) => (await c.request({ op: 'lock', keys })).removed ?? []);
+    return removed ?? [];
   } catch (e) {
-    process.stderr.write(`keyrack: could not drop ${key} from the daemon (${messageOf(e)}); run keyrack lock ${key}\n`);
-    return false;
+    const names = keys.join(' ');
+    process.stderr.write(`keyrack: could not drop ${names} from the daemon (${messageOf(e)}); run keyrack lock ${names}\n`);
+    return [];
   }
 }

@@ -68,12 +68,17 @@ export function withRegistryLock<T>(env: Env, fn: () => T): T {
   }
 }
 
+/** Writes the registry; only while holding withRegistryLock (flock does not nest: never call updateRegistry inside it). */
+export function saveRegistry(env: Env, r: Registry): void {
+  writeFileAtomic(files.registry(env), JSON.stringify(r, null, 2) + '\n');
+}
+
 /** Read-modify-write of the registry under its lock. */
 export function updateRegistry(env: Env, fn: (r: Registry) => void): Registry {
   return withRegistryLock(env, () => {
     const r = loadRegistry(env);
     fn(r);
-    writeFileAtomic(files.registry(env), JSON.stringify(r, null, 2) + '\n');
+    saveRegistry(env, r);
     return r;
   });
 }

@@ -8,6 +8,7 @@ import { dropHeld } from '../held.js';
 import { readSecret } from '../input.js';
 import { keyNameProblem } from '../names.js';
 import { isVaultId, loadRegistry, updateRegistry, VAULTS, type RegistryEntry, type VaultId } from '../registry.js';
+import { isValueVault, storeValues } from '../storekeys.js';
 import { vaultFor } from '../vaults/index.js';
 
 function entryFor(vault: VaultId, o: { ref?: string; profile?: string }): RegistryEntry {
@@ -35,25 +36,24 @@ export async function run(key: string, o: { vault?: string; ref?: string; profil
   const entry = entryFor(vaultId, o);
   // A registry that fails to parse stops us before anything is stored.
   loadRegistry(env);
-  const vault = await vaultFor(vaultId);
 
-  if (vault.put) {
+  let previous: RegistryEntry | undefined;
+  if (isValueVault(vaultId)) {
     if (vaultId === 'os.secure') {
       // Before asking for the value, so nobody types a secret for nothing.
       (await import('../vaults/secure.js')).checkReady(env);
     }
     const value = await readSecret(`Value for ${key} (hidden): `, `the value for ${key}`);
-    await vault.put(key, value, env);
+    previous = (await storeValues(vaultId, new Map([[key, value]]), env, { overwrite: true })).get(key);
   } else {
+    const vault = await vaultFor(vaultId);
     const why = vault.validate?.(entry);
     if (why) throw new UserError(`${key}: ${why}`);
+    updateRegistry(env, (r) => {
+      previous = Object.hasOwn(r.keys, key) ? r.keys[key] : undefined;
+      r.keys[key] = entry;
+    });
   }
-
-  let previous: RegistryEntry | undefined;
-  updateRegistry(env, (r) => {
-    previous = Object.hasOwn(r.keys, key) ? r.keys[key] : undefined;
-    r.keys[key] = entry;
-  });
   // Moved to another vault: drop the old copy only now that the new one is stored.
   if (previous && previous.vault !== vaultId) await (await vaultFor(previous.vault)).remove(key, env);
   // The daemon may hold the old value (or the old reference's value): never serve it again.

@@ -45,6 +45,14 @@ function update(env: Env, fn: (f: DirectFile) => boolean): void {
   }
 }
 
+/** Stores several values in one locked read-modify-write (synchronous: callable under the registry lock). */
+export function putDirect(values: ReadonlyMap<string, string>, env: Env): void {
+  update(env, (f) => {
+    for (const [name, value] of values) f.values[name] = value;
+    return true;
+  });
+}
+
 /** The os.direct values of `names` that exist (synchronous, for `export` and `get`). */
 export function readDirect(names: readonly string[], env: Env = process.env): Map<string, string> {
   const out = new Map<string, string>();
@@ -64,10 +72,7 @@ export const vault: Vault = {
   id: 'os.direct',
 
   async put(name: string, value: string, env: Env): Promise<void> {
-    update(env, (f) => {
-      f.values[name] = value;
-      return true;
-    });
+    putDirect(new Map([[name, value]]), env);
   },
 
   async remove(name: string, env: Env): Promise<void> {

@@ -78,6 +78,18 @@ function readRecipient(env: Env): string {
   return r;
 }
 
+/** Encrypts a value to the public recipient (fast X25519; no passphrase). */
+export async function seal(value: string, env: Env): Promise<Uint8Array> {
+  const enc = new Encrypter();
+  enc.addRecipient(readRecipient(env));
+  return enc.encrypt(value);
+}
+
+/** Writes a sealed value as the key's file, atomically (synchronous, so it fits under the registry lock). */
+export function writeSealed(name: string, sealed: Uint8Array, env: Env): void {
+  writeFileAtomic(files.secureKey(name, env), sealed);
+}
+
 /** Opens the identity with the passphrase: the one scrypt of an unlock. */
 async function openIdentity(passphrase: string, env: Env): Promise<string> {
   const path = files.identity(env);
@@ -118,9 +130,7 @@ export const vault: Vault = {
   id: 'os.secure',
 
   async put(name: string, value: string, env: Env): Promise<void> {
-    const enc = new Encrypter();
-    enc.addRecipient(readRecipient(env));
-    writeFileAtomic(files.secureKey(name, env), await enc.encrypt(value));
+    writeSealed(name, await seal(value, env), env);
   },
 
   async remove(name: string, env: Env): Promise<void> {
