@@ -93,28 +93,39 @@ function firstLine(s: string): string {
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /**
- * `aws sso login --profile P`: its own output (the URL and the code to enter)
- * goes to our stderr; meanwhile a progress line ticks every second. Gives up
- * after the login timeout.
+ * `aws sso login --profile P`, which the user finishes in a browser. Its own
+ * output (the URL and the code to enter) is shown on our stderr. On a terminal a
+ * spinner with the time waited runs below it, redrawn in place; elsewhere a
+ * progress line comes every 30 s. Gives up after the login timeout.
  */
 async function ssoLogin(run: Run, cli: string, profile: string, ctx: FetchContext): Promise<string | null> {
   const timeoutMs = timeoutFrom(ctx.env, 'KEYRACK_SSO_LOGIN_TIMEOUT', LOGIN_TIMEOUT_S);
   const started = Date.now();
+  const waited = () => `${Math.floor((Date.now() - started) / 1000)}s`;
+  ctx.progress(`the AWS SSO session for profile ${profile} is missing or expired: running aws sso login --profile ${profile} — finish it in your browser (keyrack gives up after ${seconds(timeoutMs)})`);
+  const tty = process.stderr.isTTY === true;
   let tick = 0;
-  const show = () => {
-    const s = Math.floor((Date.now() - started) / 1000);
-    ctx.progress(`${SPINNER[tick++ % SPINNER.length]} AWS SSO session for profile ${profile} expired: waiting for aws sso login in your browser… ${s}s (gives up after ${seconds(timeoutMs)})`);
-  };
-  show();
-  const timer = setInterval(show, 1000);
+  let drawn = false;
+  const clear = () => { if (drawn) { process.stderr.write('\r\x1b[K'); drawn = false; } };
+  const timer = tty
+    ? setInterval(() => {
+      process.stderr.write(`\r\x1b[K${SPINNER[tick++ % SPINNER.length]} waiting for aws sso login… ${waited()}`);
+      drawn = true;
+    }, 125)
+    : setInterval(() => ctx.progress(`still waiting for aws sso login --profile ${profile} (${waited()} of ${seconds(timeoutMs)})`), 30_000);
   try {
-    const r = await runTool(cli, ['sso', 'login', '--profile', profile], { env: awsEnv(run.env), timeoutMs, passthrough: true });
+    const r = await runTool(cli, ['sso', 'login', '--profile', profile], {
+      env: awsEnv(run.env),
+      timeoutMs,
+      onOutput: (chunk) => { clear(); process.stderr.write(chunk); },
+    });
     if (r.spawnError) return `could not run ${cli} sso login: ${r.spawnError.code ?? r.spawnError.message}`;
     if (r.timedOut) return `aws sso login did not finish within ${seconds(timeoutMs)}, so keyrack gave up; run aws sso login --profile ${profile}, then keyrack unlock again`;
     if (r.code !== 0) return `aws sso login --profile ${profile} failed (exit ${r.code ?? 'by signal'}; its output is above)`;
     return null;
   } finally {
     clearInterval(timer);
+    clear();
   }
 }
 
@@ -148,7 +159,7 @@ export const vault: Vault = {
     for (const { name, entry } of keys) {
       const p = profileProblem(entry.profile);
       if (p) {
-        out.set(name, new UserError(`${name} (aws.sso): ${p}; fix it with keyrack set ${name} --vault aws.sso --profile P`));
+        out.set(name, new UserError(`aws.sso: ${p}; fix it with keyrack set ${name} --vault aws.sso --profile P`));
         continue;
       }
       const names = byProfile.get(entry.profile!) ?? [];
@@ -159,7 +170,7 @@ export const vault: Vault = {
 
     const first = findOnPath('aws', ctx.env);
     if (!first) {
-      for (const names of byProfile.values()) for (const n of names) out.set(n, new UserError(`${n} (aws.sso): ${AWS_NOT_INSTALLED}`));
+      for (const names of byProfile.values()) for (const n of names) out.set(n, new UserError(`aws.sso: ${AWS_NOT_INSTALLED}`));
       return out;
     }
     const run: Run = { env: ctx.env, first, timeoutMs: timeoutFrom(ctx.env, 'KEYRACK_AWS_TIMEOUT', EXPORT_TIMEOUT_S) };
@@ -202,7 +213,7 @@ export const vault: Vault = {
           out.set(n, v);
         }
         else {
-          const msg = `${n} (aws.sso profile ${p}): ${r.error}`;
+          const msg = `aws.sso (profile ${p}): ${r.error}`;
           out.set(n, r.user ? new UserError(msg) : new KeyrackError(msg));
         }
       }

@@ -29,14 +29,14 @@ export const vault: Vault = {
     const ok: OpKey[] = [];
     for (const { name, entry } of keys) {
       const p = refProblem(entry.ref);
-      if (p) out.set(name, new UserError(`${name} (1password): ${p}; fix it with keyrack set ${name} --vault 1password --ref op://…`));
+      if (p) out.set(name, new UserError(`1password: ${p}; fix it with keyrack set ${name} --vault 1password --ref op://…`));
       else ok.push({ name, ref: entry.ref! });
     }
     if (ok.length === 0) return out;
 
     const op = findOnPath('op', ctx.env);
     if (!op) {
-      for (const k of ok) out.set(k.name, new UserError(`${k.name} (1password): ${OP_NOT_INSTALLED}`));
+      for (const k of ok) out.set(k.name, new UserError(`1password: ${OP_NOT_INSTALLED}`));
       return out;
     }
     const run: OpRun = { op, env: ctx.env, timeoutMs: timeoutFrom(ctx.env, 'KEYRACK_OP_TIMEOUT', DEFAULT_TIMEOUT_S) };

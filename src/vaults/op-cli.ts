@@ -51,15 +51,18 @@ export function isNotSignedIn(stderr: string): boolean {
   return NOT_SIGNED_IN.some((re) => re.test(stderr));
 }
 
-/** The Error for one key after a failed op run: key, vault and op's own line, never a value. */
+/**
+ * The Error for one key after a failed op run: the vault, the reference and op's
+ * own line, never a value. (unlock puts the key's name in front.)
+ */
 export function opFailure(key: OpKey, r: ToolResult & { spawnError?: NodeJS.ErrnoException }, what: string, timeoutMs: number): Error {
-  const who = `${key.name} (1password ${key.ref})`;
+  const who = `1password (${key.ref})`;
   if (r.spawnError) {
-    if (r.spawnError.code === 'ENOENT') return new UserError(`${key.name} (1password): ${OP_NOT_INSTALLED}`);
+    if (r.spawnError.code === 'ENOENT') return new UserError(`1password: ${OP_NOT_INSTALLED}`);
     return new KeyrackError(`${who}: could not run op: ${r.spawnError.code ?? r.spawnError.message}`);
   }
   if (r.timedOut) return new KeyrackError(`${who}: op timed out after ${seconds(timeoutMs)} (killed); is the 1Password app waiting for approval?`);
-  if (isNotSignedIn(r.stderr)) return new UserError(`${key.name} (1password): ${OP_SIGN_IN}`);
+  if (isNotSignedIn(r.stderr)) return new UserError(`1password: ${OP_SIGN_IN}`);
   if (r.code === null) return new KeyrackError(`${who}: op was killed by a signal`);
   const line = toolMessage(r.stderr);
   return new UserError(`${who}: ${what} failed${line ? `: ${line}` : ` (exit ${r.code})`}`);
@@ -67,7 +70,7 @@ export function opFailure(key: OpKey, r: ToolResult & { spawnError?: NodeJS.Errn
 
 /** Checks a value from op: valid UTF-8 (decoded by the caller) and no NUL. */
 function checked(key: OpKey, value: string): { value: string } | Error {
-  if (value.includes('\0')) return new UserError(`${key.name} (1password ${key.ref}): the value contains a NUL byte; keyrack keys must be text without NUL`);
+  if (value.includes('\0')) return new UserError(`1password (${key.ref}): the value contains a NUL byte; keyrack keys must be text without NUL`);
   return { value };
 }
 
@@ -89,9 +92,9 @@ async function attemptRead(run: OpRun, key: OpKey): Promise<Attempt> {
   if (r.spawnError || r.timedOut || r.code !== 0) {
     return { res: opFailure(key, r, 'op read', run.timeoutMs), shared: isShared(r) ? r : undefined };
   }
-  if (r.overflow) return { res: new UserError(`${key.name} (1password ${key.ref}): the value is larger than keyrack accepts`) };
+  if (r.overflow) return { res: new UserError(`1password (${key.ref}): the value is larger than keyrack accepts`) };
   const text = decodeUtf8(r.stdout);
-  if (text === null) return { res: new UserError(`${key.name} (1password ${key.ref}): the value is not valid UTF-8; keyrack keys must be text`) };
+  if (text === null) return { res: new UserError(`1password (${key.ref}): the value is not valid UTF-8; keyrack keys must be text`) };
   return { res: checked(key, text.endsWith('\n') ? text.slice(0, -1) : text) };
 }
 
@@ -155,7 +158,7 @@ export async function injectAll(run: OpRun, keys: OpKey[], opts: ReadOptions = {
     return readEach(run, keys, opts);
   }
   const text = r.overflow ? null : decodeUtf8(r.stdout);
-  const values = text === null ? null : splitMarked(text, marks, end);
+  const values = text === null ? null : splitMarked(text, marks, end, `<<keyrack:${tag}:`);
   // Output we cannot take apart (a value that is not UTF-8, or holds a marker):
   // read each key on its own, so only the odd one fails.
   if (values === null) return readEach(run, keys, opts);
@@ -164,7 +167,7 @@ export async function injectAll(run: OpRun, keys: OpKey[], opts: ReadOptions = {
 }
 
 /** The text between consecutive markers, or null when the output is not as built. */
-function splitMarked(text: string, marks: string[], end: string): string[] | null {
+function splitMarked(text: string, marks: string[], end: string, prefix: string): string[] | null {
   if (!text.startsWith(marks[0]!)) return null;
   const values: string[] = [];
   let at = marks[0]!.length;
@@ -173,7 +176,7 @@ function splitMarked(text: string, marks: string[], end: string): string[] | nul
     const j = text.indexOf(m, at);
     if (j === -1) return null;
     const v = text.slice(at, j);
-    if (v.includes(`<<keyrack:`)) return null;
+    if (v.includes(prefix)) return null;
     values.push(v);
     at = j + m.length;
   }

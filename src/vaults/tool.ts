@@ -45,10 +45,10 @@ export interface ToolOptions {
   /** Written to stdin, then closed; without it stdin is /dev/null. */
   input?: string;
   /**
-   * Pass the tool's stdout and stderr through to our stderr instead of
-   * capturing them (`aws sso login` shows the user a URL and a code).
+   * Hand the tool's stdout and stderr to this instead of capturing them
+   * (`aws sso login` shows the user a URL and a code).
    */
-  passthrough?: boolean;
+  onOutput?: (chunk: Buffer) => void;
   /** Aborts the run early (the tool is killed) — e.g. a login given up on. */
   signal?: AbortSignal;
 }
@@ -62,9 +62,7 @@ const MAX_OUTPUT = 4 * 1024 * 1024;
  */
 export function runTool(path: string, args: string[], opts: ToolOptions): Promise<ToolResult & { spawnError?: NodeJS.ErrnoException }> {
   return new Promise((resolve) => {
-    const stdio: StdioOptions = opts.passthrough
-      ? [opts.input === undefined ? 'ignore' : 'pipe', 2, 2]
-      : [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'];
+    const stdio: StdioOptions = [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'];
     const child = spawn(path, args, { env: opts.env, stdio, shell: false, windowsHide: true });
     const out: Buffer[] = [];
     let outLen = 0;
@@ -72,13 +70,19 @@ export function runTool(path: string, args: string[], opts: ToolOptions): Promis
     let timedOut = false;
     let settled = false;
 
-    child.stdout?.on('data', (d: Buffer) => {
-      outLen += d.length;
-      if (outLen <= MAX_OUTPUT) out.push(d);
-    });
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-      if (err.length < 64 * 1024) err += d;
-    });
+    const forward = opts.onOutput;
+    if (forward) {
+      child.stdout?.on('data', (d: Buffer) => forward(d));
+      child.stderr?.on('data', (d: Buffer) => forward(d));
+    } else {
+      child.stdout?.on('data', (d: Buffer) => {
+        outLen += d.length;
+        if (outLen <= MAX_OUTPUT) out.push(d);
+      });
+      child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+        if (err.length < 64 * 1024) err += d;
+      });
+    }
     child.stdin?.on('error', () => { /* the tool may exit before reading it all */ });
     if (child.stdin && opts.input !== undefined) child.stdin.end(opts.input);
 
@@ -137,7 +141,9 @@ export function timeoutFrom(env: Env, name: string, defaultSeconds: number): num
   return defaultSeconds * 1000;
 }
 
+/** A timeout for people: 1s, 2.5s, 90s, 5m. */
 export function seconds(ms: number): string {
+  if (ms >= 120_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
 }
 
