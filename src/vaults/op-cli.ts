@@ -81,9 +81,12 @@ interface Attempt {
   shared?: ToolResult & { spawnError?: NodeJS.ErrnoException };
 }
 
+/** The user declined (or ignored) the 1Password app's approval prompt: asking again per key would nag. */
+const DECLINED = /authorization (prompt )?(dismissed|denied|timeout|timed out)/i;
+
 /** Failures that are about op itself, not about one reference. */
 function isShared(r: ToolResult & { spawnError?: NodeJS.ErrnoException }): boolean {
-  return r.spawnError?.code === 'ENOENT' || r.timedOut || (r.code !== 0 && isNotSignedIn(r.stderr));
+  return r.spawnError?.code === 'ENOENT' || r.timedOut || (r.code !== 0 && (isNotSignedIn(r.stderr) || DECLINED.test(r.stderr)));
 }
 
 /** `op read REF`: the value is stdout minus exactly the one "\n" op adds. */
