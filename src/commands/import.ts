@@ -1,5 +1,75 @@
-import { KeyrackError } from '../errors.js';
+/**
+ * `keyrack import FILE.env [--vault os.secure|os.direct] [--force]`: store every
+ * KEY=value of a dotenv file (syntax: src/dotenv.ts). All or nothing: the whole file
+ * is parsed first, and a bad line, an existing key (without --force) or an unusable
+ * vault stores nothing. All keys are written under one registry lock. Reports names
+ * only, never values.
+ */
+import { readFileSync } from 'node:fs';
+import { UserError } from '../errors.js';
+import { bumpGeneration } from '../generation.js';
+import { dropHeldKeys } from '../held.js';
+import { parseDotenv } from '../dotenv.js';
+import { isVaultId, loadRegistry, VAULTS } from '../registry.js';
+import { isValueVault, KeysExist, storeValues, VALUE_VAULTS } from '../storekeys.js';
+import { vaultFor } from '../vaults/index.js';
 
-export async function run(_file: string, _o: { vault?: string; force: boolean }): Promise<number | void> {
-  throw new KeyrackError('not implemented yet');
+function readFile(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : code ?? 'unreadable';
+    throw new UserError(`cannot read ${file}: ${why}`);
+  }
+}
+
+export async function run(file: string, o: { vault?: string; force: boolean }): Promise<number | void> {
+  const env = process.env;
+  const vaultId = o.vault ?? 'os.secure';
+  if (!isValueVault(vaultId)) {
+    if (isVaultId(vaultId)) throw new UserError(`${vaultId} keeps references, not values: import into ${VALUE_VAULTS.join(' or ')}, or add the key with keyrack set KEY --vault ${vaultId}`);
+    throw new UserError(`unknown vault '${vaultId}'; use one of ${VAULTS.join(', ')}`);
+  }
+
+  const buf = readFile(file);
+  let entries;
+  try {
+    entries = parseDotenv(buf, file);
+  } finally {
+    buf.fill(0);
+  }
+  if (entries.length === 0) throw new UserError(`${file} has no KEY=value lines; nothing imported`);
+
+  // Bad registry or an os.secure that cannot take keys: stop before anything is written.
+  loadRegistry(env);
+  if (vaultId === 'os.secure') (await import('../vaults/secure.js')).checkReady(env);
+
+  const values = new Map(entries.map((e) => [e.name, e.value]));
+  let previous;
+  try {
+    previous = await storeValues(vaultId, values, env, { overwrite: o.force });
+  } catch (e) {
+    if (e instanceof KeysExist) {
+      throw new UserError(`${file}: ${e.names.length === 1 ? 'this key exists' : 'these keys exist'} already: ${e.names.join(' ')} — nothing imported; add --force to overwrite ${e.names.length === 1 ? 'it' : 'them'}`);
+    }
+    throw e;
+  }
+
+  // Keys that moved vault: drop the old copies only now that the new ones are stored.
+  const moved: string[] = [];
+  for (const [name, entry] of previous) {
+    if (entry.vault === vaultId) continue;
+    await (await vaultFor(entry.vault)).remove(name, env);
+    moved.push(`${name} (from ${entry.vault})`);
+  }
+  // The daemon must not keep serving a value that was just replaced.
+  const held = await dropHeldKeys([...previous.keys()], env);
+  bumpGeneration(env);
+
+  const names = entries.map((e) => e.name);
+  process.stderr.write(`keyrack: imported ${names.length} ${names.length === 1 ? 'key' : 'keys'} into ${vaultId}: ${names.join(' ')}\n`);
+  if (previous.size > 0) process.stderr.write(`keyrack: replaced ${[...previous.keys()].join(' ')}\n`);
+  if (moved.length > 0) process.stderr.write(`keyrack: moved ${moved.join(', ')}\n`);
+  if (held.length > 0) process.stderr.write(`keyrack: the daemon held old values of ${held.join(' ')}; locked them — keyrack unlock to load the new ones\n`);
 }
