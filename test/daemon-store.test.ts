@@ -1,0 +1,94 @@
+/**
+ * The daemon's store on its own: expiry deletes, the vault's expiry bounds the
+ * TTL, background refresh replaces a value before its vault expiry but never
+ * past the unlock deadline, and a failed refresh lets the value expire.
+ * Plus the duration syntax shared by --ttl and KEYRACK_REFRESH_WINDOW.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Store } from '../src/daemon/store.ts';
+import { formatDuration, parseDuration } from '../src/daemon/duration.ts';
+import type { Fetched } from '../src/vaults/vault.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (cond()) return;
+    await sleep(10);
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+function store(refresh: (name: string) => Promise<Fetched>, windowMs = 200) {
+  const events: string[] = [];
+  let changes = 0;
+  const s = new Store({
+    refreshWindowMs: windowMs,
+    onChange: () => { changes++; },
+    canRefresh: (src) => src.vault === 'aws.sso',
+    refresh: (name) => refresh(name),
+    log: (l) => events.push(l),
+  });
+  return { s, events, changes: () => changes };
+}
+
+test('duration syntax', () => {
+  assert.equal(parseDuration('30s'), 30_000);
+  assert.equal(parseDuration('15m'), 900_000);
+  assert.equal(parseDuration('8h'), 28_800_000);
+  assert.equal(parseDuration('1h30m'), 5_400_000);
+  assert.equal(parseDuration('2d'), 172_800_000);
+  for (const bad of ['', '0s', '8', 'h', '1m1h', '1.5h', '-1h', '1h 30m', '366d', 'ms']) assert.equal(parseDuration(bad), null, bad);
+  assert.equal(formatDuration(5_400_000), '1h30m');
+  assert.equal(formatDuration(172_800_000 + 1000), '2d1s');
+  assert.equal(formatDuration(999), '0s');
+});
+
+test('expired values are deleted by their timer, bounded by the vault expiry', async () => {
+  const { s, events, changes } = store(() => Promise.reject(new Error('unused')));
+  const now = Date.now();
+  s.put({ A: { value: 'a' }, B: { value: 'b', expiresAt: now + 100 } }, 300);
+  assert.equal(changes(), 1);
+  assert.ok(s.get(['B']).B!.expiresAt <= now + 100);
+  await until(() => s.size === 1, 'B to expire');
+  assert.deepEqual(Object.keys(s.get(['A', 'B'])), ['A']);
+  await until(() => s.size === 0, 'A to expire');
+  assert.deepEqual(events, ['expired B', 'expired A']);
+  assert.equal(changes(), 3);
+});
+
+test('refresh replaces a value before its vault expiry, never past the unlock deadline', async () => {
+  let calls = 0;
+  const { s, events } = store(async () => {
+    calls++;
+    return { env: { AWS_ACCESS_KEY_ID: `id${calls}` }, expiresAt: Date.now() + 300 };
+  });
+  s.put({ AWS: { env: { AWS_ACCESS_KEY_ID: 'id0' }, expiresAt: Date.now() + 300, source: { vault: 'aws.sso', profile: 'p' } } }, 1000);
+  assert.equal(s.status()[0]!.refresh, true);
+  const held = () => (s.get(['AWS']).AWS as { env: Record<string, string> } | undefined)?.env.AWS_ACCESS_KEY_ID;
+  await until(() => held() === 'id1', 'the refreshed value');
+  assert.ok(events.some((e) => e === 'refreshed AWS from aws.sso'));
+  // The 1 s deadline still ends it.
+  await until(() => s.size === 0, 'the deadline');
+  // Attempts are spaced by at least 5 s, so a vault whose credentials live shorter
+  // than the window cannot drive a busy loop.
+  assert.equal(calls, 1);
+});
+
+test('a failed refresh is logged without the value and the key expires on time', async () => {
+  const { s, events } = store(() => Promise.reject(new Error('token expired; run aws sso login')));
+  s.put({ AWS: { value: 'topsecret', expiresAt: Date.now() + 250, source: { vault: 'aws.sso' } } }, 60_000);
+  await until(() => s.size === 0, 'expiry');
+  assert.ok(events.some((e) => /refresh of AWS from aws.sso failed: token expired/.test(e)));
+  assert.ok(!events.join('\n').includes('topsecret'));
+});
+
+test('values of vaults that cannot refresh are not refreshed; lock purges', () => {
+  const { s } = store(() => Promise.reject(new Error('must not be called')));
+  s.put({ A: { value: 'a', expiresAt: Date.now() + 60_000, source: { vault: 'os.secure' } }, B: { value: 'b' } }, 120_000);
+  assert.deepEqual(s.status().map((k) => k.refresh), [false, false]);
+  assert.deepEqual(s.lock(['B', 'Z']), ['B']);
+  assert.deepEqual(s.lock(), ['A']);
+  assert.equal(s.size, 0);
+});
