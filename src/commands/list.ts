@@ -4,6 +4,7 @@
  */
 import { heldNames } from '../held.js';
 import { loadRegistry, type VaultId } from '../registry.js';
+import { color, colorEnabled } from '../term.js';
 
 type State = 'unlocked' | 'locked' | 'stored';
 
@@ -36,5 +37,14 @@ export async function run(o: { json: boolean }): Promise<number | void> {
   }
   const table = [['KEY', 'VAULT', 'SOURCE', 'STATE'], ...rows.map((r) => [r.name, r.vault, r.ref ?? (r.profile ? `profile ${r.profile}` : '-'), r.state])];
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
-  process.stdout.write(table.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n') + '\n');
+  // Colour goes on after padding: escape codes have no width.
+  const p = color(colorEnabled(process.stdout));
+  const paint: Record<string, (s: string) => string> = { unlocked: p.green, locked: p.yellow, stored: p.cyan };
+  const lines = table.map((row, r) => row.map((cell, c) => {
+    const padded = c === row.length - 1 ? cell : cell.padEnd(widths[c]!);
+    if (r === 0) return p.bold(padded);
+    if (c === 3) return (paint[cell] ?? ((s: string) => s))(padded);
+    return c === 2 && cell === '-' ? p.dim(padded) : padded;
+  }).join('  '));
+  process.stdout.write(lines.join('\n') + '\n');
 }
