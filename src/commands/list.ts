@@ -1,6 +1,22 @@
 /**
  * `keyrack list [--json]`: the registry's keys, their vault, reference or
  * profile, and whether the session daemon holds them. Never values.
+ *
+ * `--json` schema, version 1 (stable; documented in docs/json.md):
+ *   {
+ *     "version": 1,
+ *     "keys": [                       // sorted by name; [] when there are none
+ *       {
+ *         "name": "GITHUB_TOKEN",     // the key name
+ *         "vault": "os.secure",       // "os.secure" | "os.direct" | "1password" | "aws.sso"
+ *         "ref": "op://…",            // 1password only: the reference (absent otherwise)
+ *         "profile": "dev",           // aws.sso only: the AWS CLI profile (absent otherwise)
+ *         "state": "locked"           // "unlocked" | "locked" (daemon-held vaults) | "stored" (os.direct)
+ *       }
+ *     ]
+ *   }
+ * Compatible changes (new fields, new vault or state strings) keep version 1;
+ * consumers ignore what they do not know. Removing or retyping a field bumps it.
  */
 import { heldNames } from '../held.js';
 import { loadRegistry, type VaultId } from '../registry.js';
