@@ -15,7 +15,7 @@ import { daemonLockPath, files, socketPath, type Env } from '../paths.js';
 import { isVaultId } from '../registry.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { scrubOwnEnv } from './env.js';
-import { callerCheck, myUid, type CallerCheck } from './peer.js';
+import { callerCheck, checkSocketPath, myUid, type CallerCheck } from './peer.js';
 import {
   encodeFrame, FrameDecoder, IDLE_TIMEOUT_MS, MAX_FRAME, PROTOCOL_VERSION, parseRequest,
   type DaemonStatus, type Hello, type Request, type Response,
@@ -332,6 +332,16 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
   }
   chmodSync(path, 0o600);
   socketIno = lstatSync(path).ino;
+  if (!check.native) {
+    // File permissions are all that is left: they must really be private.
+    try {
+      checkSocketPath(path);
+    } catch (e) {
+      log.line(`not starting: ${(e as Error).message}`);
+      server.close(); // Node unlinks the socket path on close
+      throw e;
+    }
+  }
 
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => shutdown(sig));
   // A bug in one request must not take everyone's keys down; it is logged instead.
