@@ -83,14 +83,19 @@ export async function run(cmd: string[], o: { keys: string[] }): Promise<number 
 function runChild(cmd: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const [file, ...args] = cmd as [string, ...string[]];
   return new Promise((resolve) => {
-    const child = spawn(file, args, { stdio: 'inherit', env });
     const forwardInt = !hasControllingTty();
+    // Handlers go in before the spawn: a signal that arrives in between is held
+    // and passed on, rather than killing keyrack and orphaning the command.
+    let child: ReturnType<typeof spawn> | undefined;
+    const early: NodeJS.Signals[] = [];
+    const pass = (sig: NodeJS.Signals) => {
+      if (sig === 'SIGINT' && !forwardInt) return;
+      if (!child) early.push(sig);
+      else if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+    };
     const handlers = new Map<NodeJS.Signals, () => void>();
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-      const h = () => {
-        if (sig === 'SIGINT' && !forwardInt) return;
-        if (child.exitCode === null && child.signalCode === null) child.kill(sig);
-      };
+      const h = () => pass(sig);
       handlers.set(sig, h);
       process.on(sig, h);
     }
@@ -101,6 +106,7 @@ function runChild(cmd: string[], env: NodeJS.ProcessEnv): Promise<number> {
       for (const [sig, h] of handlers) process.off(sig, h);
       resolve(code);
     };
+    child = spawn(file, args, { stdio: 'inherit', env });
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') {
         say(`${file}: command not found`);
@@ -114,5 +120,6 @@ function runChild(cmd: string[], env: NodeJS.ProcessEnv): Promise<number> {
       if (signal) done(128 + (constants.signals[signal] ?? 0));
       else done(code ?? 1);
     });
+    for (const sig of early.splice(0)) pass(sig);
   });
 }
