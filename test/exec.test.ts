@@ -137,3 +137,19 @@ test('no manifest and no --key, or an unknown key: exit 2 and say what to do', a
   assert.equal(absent.code, 2);
   assert.match(absent.stderr, /NOPE is not set up — run keyrack set NOPE/);
 });
+
+// Last: it unlocks SEALED for the rest of this sandbox's life.
+test('locked key on a terminal: exec unlocks it (one passphrase prompt), then the command runs with the TTY', async (t) => {
+  if (!requireTool('python3')) return t.skip('python3 missing');
+  await ready;
+  const py = 'import os,sys\nprint("got", os.environ.get("SEALED"), flush=True)\nprint("read", sys.stdin.readline().strip(), flush=True)\n';
+  const pty = new Pty([process.execPath, KEYRACK, 'exec', '--', 'python3', '-c', py], { cwd: locked, env: { ...sb.env, PWD: locked } });
+  await pty.expect('SEALED is locked — unlocking');
+  await pty.expect(/passphrase/i);
+  pty.write('pass phrase\r');
+  await pty.expect('got sealed');
+  pty.write('typed at the terminal\r');
+  await pty.expect('read typed at the terminal');
+  assert.equal(await pty.exited, 0);
+  assert.equal(pty.output.includes('pass phrase'), false, 'the passphrase is not echoed');
+});
