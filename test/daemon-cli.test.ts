@@ -5,7 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyrack, sandbox, type Sandbox } from './helpers.ts';
 import { DaemonConnection } from '../src/daemon/client.ts';
@@ -58,6 +58,8 @@ test('two concurrent unlocks start exactly one daemon; get serves both keys', as
   assert.ok(!environ.includes('LEAKY_SECRET'));
   assert.ok(environ.includes(`HOME=${sb.home}`));
   assert.equal(st.daemon!.dumpable, false, 'the daemon made itself non-dumpable');
+  assert.equal(statSync(join(sb.env.XDG_RUNTIME_DIR!, 'keyrack.u0.sock')).mode & 0o777, 0o600);
+  assert.equal(statSync(join(sb.env.XDG_STATE_HOME!, 'keyrack', 'daemon.log')).mode & 0o777, 0o600);
   assert.match(st.daemon!.check, /uid-only/);
 });
 
@@ -154,6 +156,9 @@ test('daemon status / stop / unknown action; stop purges and removes the socket'
   assert.match(r.stdout, /non-dumpable/);
   r = await keyrack(['daemon', 'start'], { env: sb.env });
   assert.match(r.stderr, /already running/);
+  r = await keyrack(['daemon', 'run'], { env: sb.env });
+  assert.equal(r.code, 0);
+  assert.equal(r.stderr, 'keyrack: daemon already running\n');
   r = await keyrack(['daemon', 'stop'], { env: sb.env });
   assert.equal(r.code, 0);
   assert.match(r.stderr, /stopped .*memory purged/);

@@ -343,7 +343,7 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
     }
   }
 
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => shutdown(sig));
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => shutdown(sig));
   // A bug in one request must not take everyone's keys down; it is logged instead.
   process.on('uncaughtException', (e) => log.line(`uncaught: ${e.message}`));
 
