@@ -87,6 +87,32 @@ function socketAnswers(path: string): Promise<boolean> {
   });
 }
 
+/** Connects to our own socket and returns the first frame (hello or refusal). */
+function firstFrame(path: string): Promise<{ error?: string; reason?: string }> {
+  return new Promise((resolve) => {
+    const s = createConnection(path);
+    let buf = '';
+    const done = (r: { error?: string; reason?: string }) => {
+      s.destroy();
+      resolve(r);
+    };
+    s.setEncoding('utf8');
+    s.setTimeout(5000, () => done({ error: 'no answer on our own socket' }));
+    s.on('error', (e) => done({ error: e.message }));
+    s.on('data', (d: string) => {
+      buf += d;
+      const nl = buf.indexOf('\n');
+      if (nl === -1) return;
+      try {
+        const f = JSON.parse(buf.slice(0, nl)) as { error?: string; reason?: string };
+        done(f.error === undefined ? {} : f);
+      } catch {
+        done({ error: 'bad first frame' });
+      }
+    });
+  });
+}
+
 function listen(server: Server, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const old = process.umask(0o177); // the socket is born 0600: no window where it is looser
@@ -184,6 +210,15 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
   }
 
   let socketIno: number | undefined;
+  function shutdownQuiet(): void {
+    stopping = true;
+    store.clear();
+    clearTimeout(idleTimer);
+    server.close();
+    for (const c of conns) c.destroy();
+    log.close();
+    if (lockFd !== null && lockFd >= 0) closeSync(lockFd);
+  }
   function shutdown(why: string): void {
     if (stopping) return;
     stopping = true;
@@ -346,6 +381,15 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => shutdown(sig));
   // A bug in one request must not take everyone's keys down; it is logged instead.
   process.on('uncaughtException', (e) => log.line(`uncaught: ${e.message}`));
+
+  // Self-test: our own connection must pass our own check. If /proc or the kernel
+  // will not tell us who a peer is (hidepid, no pidfd), nobody would pass: say so now.
+  const self = await firstFrame(path);
+  if (self.error !== undefined) {
+    log.line(`not starting: the caller check refuses the daemon's own connection: ${self.reason ?? self.error}`);
+    shutdownQuiet();
+    throw new KeyrackError(`the daemon's caller check does not work here (${self.reason ?? self.error}); see ${files.daemonLog(env)}`);
+  }
 
   const modeLine = check.mode === 'session' ? `session ${check.session}` : 'uid-only: no audit session id';
   log.line(
