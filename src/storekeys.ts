@@ -1,13 +1,17 @@
 /**
- * Storing values in the local vaults (os.secure, os.direct) and naming them in the
- * registry — shared by `set` (one key) and `import` (many). Everything after the
- * encryption happens under the registry lock, in this order: vault files first,
- * registry last. A crash (even SIGKILL) at any point therefore leaves every key the
- * registry names with a readable value; at worst a value nobody names yet.
+ * Storing keys and naming them in the registry — shared by `set` (one key) and
+ * `import` (many). Everything after the encryption happens under the registry lock,
+ * in this order: new vault files, registry, then the copy a moved key left in its
+ * old vault. A crash (even SIGKILL) at any point therefore leaves every key the
+ * registry names with a readable value; at worst a value nobody names. Removing the
+ * old copy under the lock matters too: done after it, a concurrent `set` moving the
+ * key back could have its fresh value deleted (found by test/crash-safety.test.ts).
  */
+import { unlinkSync } from 'node:fs';
 import { UserError } from './errors.js';
-import { loadRegistry, saveRegistry, withRegistryLock, type RegistryEntry } from './registry.js';
-import type { Env } from './paths.js';
+import { files, type Env } from './paths.js';
+import { loadRegistry, saveRegistry, withRegistryLock, type RegistryEntry, type VaultId } from './registry.js';
+import { putDirect, removeDirect } from './vaults/direct.js';
 
 export const VALUE_VAULTS = ['os.secure', 'os.direct'] as const;
 export type ValueVault = (typeof VALUE_VAULTS)[number];
@@ -46,7 +50,6 @@ export async function storeValues(
       for (const [name, data] of sealed) writeSealed(name, data, env);
     };
   } else {
-    const { putDirect } = await import('./vaults/direct.js');
     write = () => putDirect(values, env);
   }
 
@@ -60,6 +63,32 @@ export async function storeValues(
     write();
     for (const name of values.keys()) reg.keys[name] = { vault: vaultId };
     saveRegistry(env, reg);
+    for (const [name, old] of previous) if (old.vault !== vaultId) removeOldCopy(name, old.vault, env);
     return previous;
   });
+}
+
+/** Records a reference-only key (1password, aws.sso); returns its previous entry. */
+export function storeReference(name: string, entry: RegistryEntry, env: Env): RegistryEntry | undefined {
+  return withRegistryLock(env, () => {
+    const reg = loadRegistry(env);
+    const previous = Object.hasOwn(reg.keys, name) ? reg.keys[name] : undefined;
+    reg.keys[name] = entry;
+    saveRegistry(env, reg);
+    if (previous && previous.vault !== entry.vault) removeOldCopy(name, previous.vault, env);
+    return previous;
+  });
+}
+
+/** Deletes the value a moved key left in its old local vault (1password and aws.sso keep none). */
+function removeOldCopy(name: string, vault: VaultId, env: Env): void {
+  if (vault === 'os.direct') removeDirect(name, env);
+  if (vault === 'os.secure') {
+    // The key's age file, as the os.secure vault's remove does, without loading age's crypto.
+    try {
+      unlinkSync(files.secureKey(name, env));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
 }

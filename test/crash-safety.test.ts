@@ -193,4 +193,21 @@ describe('crash safety', () => {
       assert.equal(values.get(`${vault}:${name}`), value, `${name} stored`);
     }
   });
+
+  test('concurrent sets of one key moving between vaults leave exactly one, readable copy', async () => {
+    for (let round = 0; round < 4; round++) {
+      const written = new Set<string>();
+      await Promise.all(Array.from({ length: 6 }, (_, j) => {
+        const value = `moving ${round}/${j}`;
+        written.add(value);
+        return setKey(sb, 'MOVING', value, j % 2 === 0 ? 'os.direct' : 'os.secure');
+      }));
+      const { registry, values } = await readStores(sb, ids);
+      const vault = registry.MOVING?.vault;
+      assert.ok(vault === 'os.direct' || vault === 'os.secure', `round ${round}: registered`);
+      const other = vault === 'os.direct' ? 'os.secure' : 'os.direct';
+      assert.ok(written.has(values.get(`${vault}:MOVING`) ?? ''), `round ${round}: the registered vault (${vault}) holds a value written this round`);
+      assert.equal(values.get(`${other}:MOVING`), undefined, `round ${round}: no stale copy left in ${other}`);
+    }
+  });
 });

@@ -12,7 +12,6 @@ import { dropHeldKeys } from '../held.js';
 import { parseDotenv } from '../dotenv.js';
 import { isVaultId, loadRegistry, VAULTS } from '../registry.js';
 import { isValueVault, KeysExist, storeValues, VALUE_VAULTS } from '../storekeys.js';
-import { vaultFor } from '../vaults/index.js';
 
 function readFile(file: string): Buffer {
   try {
@@ -56,13 +55,8 @@ export async function run(file: string, o: { vault?: string; force: boolean }): 
     throw e;
   }
 
-  // Keys that moved vault: drop the old copies only now that the new ones are stored.
-  const moved: string[] = [];
-  for (const [name, entry] of previous) {
-    if (entry.vault === vaultId) continue;
-    await (await vaultFor(entry.vault)).remove(name, env);
-    moved.push(`${name} (from ${entry.vault})`);
-  }
+  // Keys that moved vault (their old copies are gone already).
+  const moved = [...previous].filter(([, e]) => e.vault !== vaultId).map(([name, e]) => `${name} (from ${e.vault})`);
   // The daemon must not keep serving a value that was just replaced.
   const held = await dropHeldKeys([...previous.keys()], env);
   bumpGeneration(env);

@@ -7,8 +7,8 @@ import { bumpGeneration } from '../generation.js';
 import { dropHeld } from '../held.js';
 import { readSecret } from '../input.js';
 import { keyNameProblem } from '../names.js';
-import { isVaultId, loadRegistry, updateRegistry, VAULTS, type RegistryEntry, type VaultId } from '../registry.js';
-import { isValueVault, storeValues } from '../storekeys.js';
+import { isVaultId, loadRegistry, VAULTS, type RegistryEntry, type VaultId } from '../registry.js';
+import { isValueVault, storeReference, storeValues } from '../storekeys.js';
 import { vaultFor } from '../vaults/index.js';
 
 function entryFor(vault: VaultId, o: { ref?: string; profile?: string }): RegistryEntry {
@@ -49,13 +49,9 @@ export async function run(key: string, o: { vault?: string; ref?: string; profil
     const vault = await vaultFor(vaultId);
     const why = vault.validate?.(entry);
     if (why) throw new UserError(`${key}: ${why}`);
-    updateRegistry(env, (r) => {
-      previous = Object.hasOwn(r.keys, key) ? r.keys[key] : undefined;
-      r.keys[key] = entry;
-    });
+    previous = storeReference(key, entry, env);
   }
-  // Moved to another vault: drop the old copy only now that the new one is stored.
-  if (previous && previous.vault !== vaultId) await (await vaultFor(previous.vault)).remove(key, env);
+  // A key moved from another vault had its old copy removed once the new one was stored.
   // The daemon may hold the old value (or the old reference's value): never serve it again.
   const wasHeld = await dropHeld(key, env);
   bumpGeneration(env);

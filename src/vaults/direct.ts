@@ -53,6 +53,15 @@ export function putDirect(values: ReadonlyMap<string, string>, env: Env): void {
   });
 }
 
+/** Removes one value, if present (synchronous: callable under the registry lock). */
+export function removeDirect(name: string, env: Env): void {
+  update(env, (f) => {
+    if (!Object.hasOwn(f.values, name)) return false;
+    delete f.values[name];
+    return true;
+  });
+}
+
 /** The os.direct values of `names` that exist (synchronous, for `export` and `get`). */
 export function readDirect(names: readonly string[], env: Env = process.env): Map<string, string> {
   const out = new Map<string, string>();
@@ -76,11 +85,7 @@ export const vault: Vault = {
   },
 
   async remove(name: string, env: Env): Promise<void> {
-    update(env, (f) => {
-      if (!Object.hasOwn(f.values, name)) return false;
-      delete f.values[name];
-      return true;
-    });
+    removeDirect(name, env);
   },
 
   async fetch(keys: KeyRef[], ctx: FetchContext): Promise<Map<string, Fetched | Error>> {
