@@ -29,8 +29,8 @@ export class KeysExist extends UserError {
 
 /**
  * Stores `values` in `vaultId` and records them in the registry. Returns the
- * previous registry entry of every key that existed (the caller removes copies left
- * in another vault and drops held values). Without `overwrite`, any existing key
+ * previous registry entry of every key that existed (copies left in another vault
+ * are removed here; the caller drops values the daemon held). Without `overwrite`, any existing key
  * refuses the whole call with KeysExist — checked under the lock, so a concurrent
  * `set` cannot slip in between the check and the write.
  */
