@@ -38,8 +38,14 @@ export interface Scope {
  * symlinked directories), else the physical cwd.
  */
 export function currentDir(env: Env): string {
-  const cwd = process.cwd();
   const pwd = env.PWD;
+  let cwd: string;
+  try {
+    cwd = process.cwd();
+  } catch {
+    // The directory was removed under the shell: go by the name it had.
+    return pwd && pwd.startsWith('/') ? pwd : '/';
+  }
   if (pwd && pwd.startsWith('/') && pwd !== cwd) {
     try {
       const a = statSync(pwd);

@@ -171,8 +171,10 @@ for (const shell of SHELLS) {
 
       // allow → loaded at the next prompt; deny → unloaded at the next prompt.
       out = await s.run(`${kr} allow`);
-      assert.match(hints(out).join('\n'), /\+B_SECRET/);
-      assertLoadedA(await s.env());
+      assert.match(hints(out).join('\n'), /keyrack: \+KR_0 .* … \(\+\d+\)$/, 'many keys: one short line');
+      env = await s.env();
+      assertLoadedA(env);
+      assert.deepEqual(env.get('B_SECRET'), bytes(B_SECRET));
       out = await s.run(`${kr} deny`);
       assert.match(hints(out).join('\n'), /-KR_0 /);
       env = await s.env();

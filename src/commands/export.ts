@@ -17,6 +17,12 @@ import { formatState, parseState, type Owned } from '../shellstate.js';
 import { EXPORT_SHELLS } from '../shells/index.js';
 import type { Changes } from '../shells/shell.js';
 
+const MAX_LISTED = 8;
+
+function counts(added: number, updated: number, removed: number): string {
+  return [added && `+${added}`, updated && `~${updated}`, removed && `-${removed}`].filter(Boolean).join(' ');
+}
+
 export interface ExportResult {
   changes: Changes;
   /** The stderr line (without "keyrack: "), or '' for silence. */
@@ -104,7 +110,9 @@ export async function computeExport(env: Env, dir?: string): Promise<ExportResul
 
   const parts: string[] = [];
   const diff = [...added.map((n) => `+${n}`), ...updated.map((n) => `~${n}`), ...removed.map((n) => `-${n}`)];
-  if (diff.length) parts.push(diff.join(' '));
+  // One short line: a project with many keys is summed up after the first few.
+  if (diff.length > MAX_LISTED + 1) parts.push(`${diff.slice(0, MAX_LISTED).join(' ')} … (${counts(added.length, updated.length, removed.length)})`);
+  else if (diff.length) parts.push(diff.join(' '));
   if (tag && tag !== prior.notice) parts.push(...hints);
   return { changes, message: parts.join('; ') };
 }
