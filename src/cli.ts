@@ -153,7 +153,28 @@ async function runExec(argv: string[]): Promise<number | void> {
   return (await import('./commands/exec.js')).run(cmd, { keys });
 }
 
-async function main(argv: string[]): Promise<number> {
+/** Options that take a value: `--ttl -1h` must reach the duration check as a value, not as flags. */
+const VALUE_OPTIONS = new Set(['--ttl', '--vault', '--ref', '--profile']);
+
+function joinOptionValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (a === '--') { out.push(...argv.slice(i)); break; }
+    if (VALUE_OPTIONS.has(a) && next !== undefined && next.startsWith('-') && next !== '--') {
+      out.push(`${a}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
+async function main(rawArgv: string[]): Promise<number> {
+  // exec's arguments after its own options belong to the command: never rewritten.
+  const argv = rawArgv[2] === 'exec' ? rawArgv : joinOptionValues(rawArgv);
   try {
     if (argv[2] === 'exec' && !argv.slice(3).some((a) => a === '--help' || a === '-h') || (argv[2] === 'exec' && argv[3] === '--')) {
       return (await runExec(argv.slice(3))) ?? 0;
