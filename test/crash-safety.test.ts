@@ -17,7 +17,7 @@ import { files } from '../src/paths.ts';
 
 const PASS = 'crash test passphrase';
 const SEED = Number(process.env.KEYRACK_TEST_SEED ?? 20240607);
-const ITERATIONS = 20; // per vault: 40 kills in all
+const ITERATIONS = 20; // per vault: 40 runs in all, most of them killed
 
 /** mulberry32: small, seeded, reproducible. */
 function rng(seed: number): () => number {
