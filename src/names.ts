@@ -27,8 +27,16 @@ const DENIED = new Set([
   'PERL5LIB', 'PERL5OPT', 'RUBYLIB', 'RUBYOPT', 'GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_EXEC_PATH',
   'EDITOR', 'VISUAL', 'PAGER', 'BROWSER', 'SSH_AUTH_SOCK', 'GNUPGHOME',
   'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_STATE_HOME', 'XDG_RUNTIME_DIR', 'XDG_CACHE_HOME',
+  'BASH_XTRACEFD', 'BASH_COMPAT', 'BASH_LOADABLES_PATH', 'EXECIGNORE', 'HISTCONTROL', 'HISTTIMEFORMAT',
+  'INPUTRC', 'TMOUT', 'MAIL', 'SHLVL', 'UID', 'EUID', 'PPID', 'RANDOM', 'SECONDS', 'LINENO', 'OPTIND',
+  // zsh parameters tied to the environment or the prompt
+  'path', 'fpath', 'cdpath', 'manpath', 'module_path', 'mailpath', 'prompt', 'PROMPT', 'PROMPT2',
+  'PROMPT3', 'PROMPT4', 'RPROMPT', 'RPROMPT2', 'RPS1', 'RPS2', 'histchars', 'precmd_functions',
+  'chpwd_functions', 'preexec_functions', 'ZLE_RPROMPT_INDENT',
+  // fish read-only or special variables
+  'status', 'pipestatus', 'version', 'hostname', 'history', 'argv', 'umask', 'PWD', 'CMD_DURATION',
 ]);
-const DENIED_PREFIXES = ['LD_', 'DYLD_', 'KEYRACK_', 'BASH_FUNC_', 'DIRENV_', 'fish_', '__fish'];
+const DENIED_PREFIXES = ['LD_', 'DYLD_', 'KEYRACK_', 'BASH_FUNC_', 'DIRENV_', 'fish_', '__fish', '__keyrack'];
 
 /** Why an env var name may not be set by a manifest, or null when it may. */
 export function envNameProblem(name: string): string | null {

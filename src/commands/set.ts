@@ -6,12 +6,12 @@ import { UserError } from '../errors.js';
 import { bumpGeneration } from '../generation.js';
 import { dropHeld } from '../held.js';
 import { readSecret } from '../input.js';
-import { keyNameProblem } from '../names.js';
+import { ENV_NAME, keyNameProblem } from '../names.js';
 import { isVaultId, loadRegistry, VAULTS, type RegistryEntry, type VaultId } from '../registry.js';
 import { isValueVault, storeReference, storeValues } from '../storekeys.js';
 import { vaultFor } from '../vaults/index.js';
 
-function entryFor(vault: VaultId, o: { ref?: string; profile?: string }): RegistryEntry {
+function entryFor(key: string, vault: VaultId, o: { ref?: string; profile?: string }): RegistryEntry {
   if (o.ref !== undefined && vault !== '1password') throw new UserError('--ref is only for --vault 1password');
   if (o.profile !== undefined && vault !== 'aws.sso') throw new UserError('--profile is only for --vault aws.sso');
   if (vault === '1password') {
@@ -20,6 +20,9 @@ function entryFor(vault: VaultId, o: { ref?: string; profile?: string }): Regist
   }
   if (vault === 'aws.sso') {
     if (!o.profile) throw new UserError('--vault aws.sso needs --profile NAME (an AWS CLI profile)');
+    // A manifest names an aws.sso key bare (it expands to AWS_* and cannot be aliased),
+    // so its name must be usable as a manifest line.
+    if (!ENV_NAME.test(key)) throw new UserError(`an aws.sso key name must match ${ENV_NAME.source} so a .keyrack can list it (no '-' or '.')`);
     return { vault, profile: o.profile };
   }
   return { vault };
@@ -33,7 +36,7 @@ export async function run(key: string, o: { vault?: string; ref?: string; profil
   if (key === '__proto__') throw new UserError('__proto__ is reserved; choose another key name');
   const vaultId = o.vault ?? 'os.secure';
   if (!isVaultId(vaultId)) throw new UserError(`unknown vault '${vaultId}'; use one of ${VAULTS.join(', ')}`);
-  const entry = entryFor(vaultId, o);
+  const entry = entryFor(key, vaultId, o);
   // A registry that fails to parse stops us before anything is stored.
   loadRegistry(env);
 
