@@ -17,14 +17,11 @@ import { startDaemon, type DaemonConnection } from '../daemon/client.js';
 import type { Secret, Source } from '../daemon/protocol.js';
 import { DEFAULT_TTL_MS } from '../daemon/store.js';
 import { vaultFor } from '../vaults/index.js';
+import { WrongPassphrase } from '../vaults/secure.js';
 import type { FetchContext, KeyRef } from '../vaults/vault.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (msg: string) => process.stderr.write(`keyrack: ${msg}\n`);
-
-function isWrongPassphrase(e: unknown): boolean {
-  return e instanceof UserError && /^wrong passphrase/.test(e.message);
-}
 
 /** The keys to unlock, each marked required or not (optional manifest entries). */
 function targets(keys: string[], all: boolean, registryKeys: string[]): Map<string, boolean> {
@@ -50,7 +47,8 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string }): Pr
   const reg = loadRegistry(env);
   const wanted = targets(keys, o.all, Object.keys(reg.keys));
 
-  const failures: Array<{ name: string; why: string; required: boolean }> = [];
+  /** wrong: failed because the passphrase was wrong (said once, not per key). */
+  const failures: Array<{ name: string; why: string; required: boolean; wrong?: boolean }> = [];
   const groups = new Map<VaultId, KeyRef[]>();
   let direct = 0;
   for (const [name, required] of wanted) {
@@ -112,8 +110,9 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string }): Pr
           }
         }
       } catch (e) {
-        if (isWrongPassphrase(e)) wrongPassphrase = true;
-        for (const { name } of refs) failures.push({ name, why: messageOf(e), required: wanted.get(name)! });
+        const wrong = e instanceof WrongPassphrase;
+        if (wrong) wrongPassphrase = true;
+        for (const { name } of refs) failures.push({ name, why: messageOf(e), required: wanted.get(name)!, wrong });
       }
     }
 
@@ -124,7 +123,7 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string }): Pr
     if (wrongPassphrase) {
       say('wrong passphrase — nothing from os.secure was unlocked');
     }
-    for (const f of failures) if (!(wrongPassphrase && /^wrong passphrase/.test(f.why))) say(`${f.name}: ${f.why}`);
+    for (const f of failures) if (f.wrong !== true) say(`${f.name}: ${f.why}`);
     if (names.length > 0) {
       const shorter = names.filter((n) => put[n]!.expiresAt !== undefined && put[n]!.expiresAt! < now + ttlMs)
         .map((n) => `${n} until its vault expiry in ${formatDuration(put[n]!.expiresAt! - now)}`);

@@ -22,6 +22,13 @@ export function hasIdentity(env: Env): boolean {
   return readIfExists(files.identity(env)) !== undefined && readIfExists(files.recipient(env)) !== undefined;
 }
 
+/** The passphrase does not open the identity: unlock backs off on exactly this. */
+export class WrongPassphrase extends UserError {
+  constructor() {
+    super('wrong passphrase');
+  }
+}
+
 function notInitialized(): UserError {
   return new UserError('no os.secure identity yet: run keyrack init first (or use --vault os.direct)');
 }
@@ -101,7 +108,7 @@ async function openIdentity(passphrase: string, env: Env): Promise<string> {
   try {
     plain = await d.decrypt(sealed, 'text');
   } catch (e) {
-    if (e instanceof Error && e.message === NO_MATCH) throw new UserError('wrong passphrase');
+    if (e instanceof Error && e.message === NO_MATCH) throw new WrongPassphrase();
     throw new UserError(`${path} is not a passphrase-encrypted age file keyrack can read (${e instanceof Error ? e.message : String(e)})`);
   }
   const line = plain.split('\n').map((l) => l.trim()).find((l) => l.startsWith('AGE-SECRET-KEY-1'));
