@@ -11,6 +11,7 @@ import { nativeLoadError } from '../native.js';
 import { runtimeDir, sessionId, socketPath } from '../paths.js';
 import { loadRegistry, type VaultId } from '../registry.js';
 import { DaemonConnection } from '../daemon/client.js';
+import { AWS_INSTALL_URL, V2_FALLBACKS, awsCliVersion, resolveV2 } from '../vaults/aws-cli.js';
 import { INSECURE_ENV, insecureAllowed, myUid } from '../daemon/peer.js';
 
 type Level = 'ok' | 'warn' | 'FAIL';
@@ -124,18 +125,23 @@ async function checks(env: NodeJS.ProcessEnv): Promise<Finding[]> {
   const op = which('op', env);
   if (op) f.push({ level: 'ok', what: `op: ${op} (${versionOf(op, env)})` });
   else f.push({ level: used.has('1password') ? 'FAIL' : 'warn', what: `op (1Password CLI) not on PATH${used.has('1password') ? ' but 1password keys are registered' : ''}`, fix: 'install the 1Password CLI: https://developer.1password.com/docs/cli/get-started/' });
-  const aws = which('aws', env);
+  const awsNeeded = used.has('aws.sso');
+  const aws = await awsCliVersion(env);
   if (!aws) {
-    f.push({ level: used.has('aws.sso') ? 'FAIL' : 'warn', what: `aws (AWS CLI v2) not on PATH${used.has('aws.sso') ? ' but aws.sso keys are registered' : ''}`, fix: 'install the AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html' });
+    f.push({ level: awsNeeded ? 'FAIL' : 'warn', what: `aws (AWS CLI v2) not on PATH${awsNeeded ? ' but aws.sso keys are registered' : ''}`, fix: `install the AWS CLI v2: ${AWS_INSTALL_URL}` });
+  } else if (aws.major !== null && aws.major >= 2) {
+    f.push({ level: 'ok', what: `aws: ${aws.path} (aws-cli/${aws.version})` });
   } else {
-    const v = versionOf(aws, env);
-    const m = /aws-cli\/(\d+)\./.exec(v);
-    if (m && m[1] === '2') f.push({ level: 'ok', what: `aws: ${aws} (${v.split(' ')[0]})` });
-    else {
+    // aws.sso uses a v2 from a standard location when an older aws shadows it on PATH.
+    const what = aws.version ? `v${aws.version}` : 'of unknown version';
+    const v2 = await resolveV2(aws.path, env);
+    if (!(v2 instanceof Error)) {
+      f.push({ level: 'ok', what: `aws: ${aws.path} (${what}) is first on PATH; aws.sso uses the v2 at ${v2.path}` });
+    } else {
       f.push({
-        level: used.has('aws.sso') ? 'FAIL' : 'warn',
-        what: `aws at ${aws} is ${m ? `v${m[1]}` : `of unknown version (${v || 'no output'})`}; aws.sso needs v2 (aws configure export-credentials)`,
-        fix: 'install the AWS CLI v2 and put it first on PATH',
+        level: awsNeeded ? 'FAIL' : 'warn',
+        what: `aws at ${aws.path} is ${what} and no v2 was found at ${V2_FALLBACKS.join(' or ')}; aws.sso needs v2 (aws configure export-credentials)`,
+        fix: `install the AWS CLI v2 (${AWS_INSTALL_URL}) and put it first on PATH`,
       });
     }
   }
