@@ -7,7 +7,7 @@
  * owned by someone else, an old daemon, any surprise — it execs the Node CLI given
  * as its last argument, which does the same work the slow way and reports errors.
  *
- *   keyrack-fast export SHELL /abs/path/to/dist/keyrack.mjs
+ *   keyrack-fast NODE SCRIPT export SHELL      (the argv of `NODE SCRIPT export SHELL`)
  *
  * It sends the daemon its cwd and its environment (the daemon needs KEYRACK_STATE
  * and the current values of the variables it may restore); the daemon checks this
@@ -29,9 +29,9 @@
 
 extern char **environ;
 
-static char *const *fallback_argv;
+static char **fallback_argv;
 
-/* Hands the work to the Node CLI: `keyrack.mjs export SHELL`. */
+/* Hands the work to the Node CLI: `NODE SCRIPT export SHELL`. */
 static void fallback(void) {
   execv(fallback_argv[0], fallback_argv);
   fprintf(stderr, "keyrack: cannot run %s: %s\n", fallback_argv[0], strerror(errno));
@@ -237,13 +237,12 @@ static void write_all(int fd, const char *p, size_t n) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 4 || strcmp(argv[1], "export") != 0) {
-    fprintf(stderr, "usage: keyrack-fast export SHELL /path/to/keyrack.mjs\n");
+  if (argc != 5 || strcmp(argv[3], "export") != 0) {
+    fprintf(stderr, "usage: keyrack-fast NODE SCRIPT export SHELL\n");
     return 2;
   }
-  static char *fb[4];
-  fb[0] = argv[3]; fb[1] = "export"; fb[2] = argv[2]; fb[3] = NULL;
-  fallback_argv = fb;
+  fallback_argv = argv + 1;
+  const char *shell = argv[4];
 
   char path[4200];
   socket_path(path, sizeof path);
@@ -266,7 +265,7 @@ int main(int argc, char **argv) {
   if (!getcwd(cwd, sizeof cwd)) fallback();
   buf_t req = {0};
   puts_(&req, "{\"id\":1,\"op\":\"export\",\"shell\":");
-  if (put_json_string(&req, (const unsigned char *)argv[2]) < 0) fallback();
+  if (put_json_string(&req, (const unsigned char *)shell) < 0) fallback();
   puts_(&req, ",\"cwd\":");
   if (put_json_string(&req, (const unsigned char *)cwd) < 0) fallback();
   puts_(&req, ",\"env\":{");

@@ -30,7 +30,7 @@ __keyrack_hook() {
     __keyrack_last=$__keyrack_k
     # Outside any project with nothing loaded there is nothing to do.
     if [[ -n $__keyrack_m || -n ${KEYRACK_STATE-} ]]; then
-      eval "$('@KEYRACK_NODE@' '@KEYRACK_SCRIPT@' export bash)"
+      eval "$('@KEYRACK_FAST@' '@KEYRACK_NODE@' '@KEYRACK_SCRIPT@' export bash)"
     fi
   fi
   return "$__keyrack_rc"

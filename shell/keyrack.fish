@@ -35,7 +35,7 @@ function __keyrack_hook --on-event fish_prompt --on-variable PWD
         set -g __keyrack_last "$__keyrack_k"
         # Outside any project with nothing loaded there is nothing to do.
         if test -n "$__keyrack_m"; or test -n "$KEYRACK_STATE"
-            '@KEYRACK_NODE@' '@KEYRACK_SCRIPT@' export fish | source
+            '@KEYRACK_FAST@' '@KEYRACK_NODE@' '@KEYRACK_SCRIPT@' export fish | source
         end
     end
     return $__keyrack_rc

@@ -16,6 +16,7 @@ import { loadRegistry } from './registry.js';
 import { INTERNAL_PREFIX } from './shells/shell.js';
 import { trustOf, type Trust } from './trust.js';
 import { UserError } from './errors.js';
+import type { HeldKey } from './daemon/protocol.js';
 
 export interface Scope {
   /** The manifest in effect; null with --key or when there is none. */
@@ -37,11 +38,11 @@ export interface Scope {
  * directory as our cwd (so the manifest walk matches the hook's, through
  * symlinked directories), else the physical cwd.
  */
-export function currentDir(env: Env): string {
+export function currentDir(env: Env, physical?: string): string {
   const pwd = env.PWD;
   let cwd: string;
   try {
-    cwd = process.cwd();
+    cwd = physical ?? process.cwd();
   } catch {
     // The directory was removed under the shell: go by the name it had.
     return pwd && pwd.startsWith('/') ? pwd : '/';
@@ -83,7 +84,10 @@ const empty = (manifest: Manifest | null, trust: Trust | null): Scope => ({
   manifest, trust, vars: new Map(), locked: [], absent: [], problems: [],
 });
 
-export async function resolveScope(opts: { env: Env; dir?: string; keys?: string[] }): Promise<Scope> {
+/** Fetches held values by key name; null when there is no daemon. */
+export type HeldGetter = (names: string[], env: Env) => Promise<Record<string, HeldKey> | null>;
+
+export async function resolveScope(opts: { env: Env; dir?: string; keys?: string[]; getHeld?: HeldGetter }): Promise<Scope> {
   const { env } = opts;
   let entries: ManifestEntry[];
   let scope: Scope;
@@ -98,11 +102,11 @@ export async function resolveScope(opts: { env: Env; dir?: string; keys?: string
     entries = manifest.entries;
     scope = empty(manifest, trust);
   }
-  await fillValues(scope, entries, env);
+  await fillValues(scope, entries, env, opts.getHeld);
   return scope;
 }
 
-async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env): Promise<void> {
+async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, getHeld?: HeldGetter): Promise<void> {
   const registry = loadRegistry(env);
   const direct: ManifestEntry[] = [];
   const held: ManifestEntry[] = [];
@@ -137,8 +141,9 @@ async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env): Pro
   }
   if (held.length) {
     // Loaded only when needed: a manifest of os.direct keys never opens a socket.
-    const { getKeys } = await import('./daemon/client.js');
-    const got = await getKeys([...new Set(held.map((e) => e.key))], env);
+    // Inside the daemon (the fast export path) the store answers directly.
+    const get = getHeld ?? (await import('./daemon/client.js')).getKeys;
+    const got = await get([...new Set(held.map((e) => e.key))], env);
     for (const e of held) {
       const h = got?.[e.key];
       if (h === undefined) {

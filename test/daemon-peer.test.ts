@@ -201,12 +201,16 @@ test('a socket planted by another uid at our path gets nothing from the client',
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, /served by uid 65534 .*not by you \(uid 0\)/, args.join(' '));
     }
+    // The native fast-path client checks too: it hands over to node (here /bin/false).
+    const fast = await run(join(ROOT, 'native', 'build', 'Release', 'keyrack-fast'), ['/bin/false', KEYRACK, 'export', 'bash'], { env: sb.env });
+    assert.equal(fast.code, 1, 'keyrack-fast fell back instead of talking to the planted socket');
+    assert.equal(fast.stdout, '');
   } finally {
     planted.kill('SIGTERM');
     await new Promise((r) => planted.once('close', r));
     sb.cleanup();
   }
   const connections = (events.match(/^connection$/gm) ?? []).length;
-  assert.ok(connections >= 7, `every command connected (${connections})`);
+  assert.ok(connections >= 8, `every command connected (${connections})`);
   assert.doesNotMatch(events, /bytes/, 'the client sent nothing at all');
 });

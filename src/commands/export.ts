@@ -12,7 +12,7 @@ import { UserError, messageOf } from '../errors.js';
 import { fingerprint, fingerprintKey } from '../fingerprint.js';
 import { ManifestError } from '../manifest.js';
 import type { Env } from '../paths.js';
-import { resolveScope, type Scope } from '../scope.js';
+import { resolveScope, type HeldGetter, type Scope } from '../scope.js';
 import { formatState, parseState, type Owned } from '../shellstate.js';
 import { EXPORT_SHELLS } from '../shells/index.js';
 import type { Changes } from '../shells/shell.js';
@@ -47,12 +47,12 @@ function notices(scope: Scope | null, manifestError: string | null): string[] {
 }
 
 /** The changes for a shell with environment `env` in `dir` (default: the shell's $PWD). */
-export async function computeExport(env: Env, dir?: string): Promise<ExportResult> {
+export async function computeExport(env: Env, dir?: string, getHeld?: HeldGetter): Promise<ExportResult> {
   const prior = parseState(env.KEYRACK_STATE);
   let scope: Scope | null = null;
   let manifestError: string | null = null;
   try {
-    scope = await resolveScope(dir === undefined ? { env } : { env, dir });
+    scope = await resolveScope({ env, ...(dir === undefined ? {} : { dir }), ...(getHeld ? { getHeld } : {}) });
   } catch (e) {
     // A manifest that no longer parses was edited, so it is no longer trusted:
     // unload, and say where it is broken. Anything else is our failure.
@@ -117,19 +117,36 @@ export async function computeExport(env: Env, dir?: string): Promise<ExportResul
   return { changes, message: parts.join('; ') };
 }
 
-export async function run(shellName: string): Promise<number | void> {
+export interface Rendered {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The whole answer of `export SHELL`: what to print where, and the exit code. Used
+ * by the CLI and by the daemon's `export` op (the fast path, see native/keyrack_fast.c).
+ */
+export async function renderExport(shellName: string, env: Env, dir?: string, getHeld?: HeldGetter): Promise<Rendered> {
   const shell = EXPORT_SHELLS[shellName];
   if (!shell) throw new UserError(`unknown shell '${shellName}' for export (bash, zsh, fish or json)`);
   let r: ExportResult;
   try {
-    r = await computeExport(process.env);
+    r = await computeExport(env, dir, getHeld);
   } catch (e) {
     // Never break the prompt: say what failed and leave the shell as it is.
-    process.stderr.write(`keyrack: ${messageOf(e)}\n`);
-    if (shellName === 'json') process.stdout.write(JSON.stringify({ error: messageOf(e) }) + '\n');
-    return 1;
+    return {
+      code: 1,
+      stdout: shellName === 'json' ? JSON.stringify({ error: messageOf(e) }) + '\n' : '',
+      stderr: `keyrack: ${messageOf(e)}\n`,
+    };
   }
-  process.stdout.write(shell.render(r.changes));
-  if (r.message) process.stderr.write(`keyrack: ${r.message}\n`);
-  return 0;
+  return { code: 0, stdout: shell.render(r.changes), stderr: r.message ? `keyrack: ${r.message}\n` : '' };
+}
+
+export async function run(shellName: string): Promise<number | void> {
+  const r = await renderExport(shellName, process.env);
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  return r.code;
 }

@@ -21,16 +21,30 @@ function hookFile(file: string): string {
   throw new KeyrackError(`cannot find shell/${file} next to keyrack (reinstall with ./install.sh)`);
 }
 
+/** The native fast-path client, when install built it. */
+function fastClient(script: string): string | undefined {
+  let dir = dirname(script);
+  for (let i = 0; i < 3; i++) {
+    const p = join(dir, 'native', 'build', 'Release', 'keyrack-fast');
+    if (existsSync(p)) return p;
+    dir = dirname(dir);
+  }
+  return undefined;
+}
+
 export async function run(shellName: string): Promise<number | void> {
   const shell = HOOK_SHELLS[shellName];
   if (!shell) throw new UserError(`unknown shell '${shellName}' for hook (bash, zsh or fish)`);
   const entry = process.argv[1];
   if (!entry) throw new KeyrackError('cannot tell where keyrack is installed');
   const text = readFileSync(hookFile(shell.hookFile), 'utf8');
+  const script = realpathSync(entry);
+  const fast = fastClient(script);
   process.stdout.write(shell.fillHook(text, {
     node: process.execPath,
-    script: realpathSync(entry),
+    script,
     gen: generationPath(process.env),
+    ...(fast ? { fast } : {}),
   }));
   return 0;
 }

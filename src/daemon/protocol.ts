@@ -50,10 +50,17 @@ export type Request =
    * Passphrase back-off, held per session by the daemon: `record` a failed or a
    * successful attempt; the answer's delayMs is how long to wait before asking again.
    */
-  | { id: number; op: 'backoff'; record?: 'failure' | 'success' };
+  | { id: number; op: 'backoff'; record?: 'failure' | 'success' }
+  /**
+   * The fast path of `keyrack export SHELL` (native/keyrack_fast.c): the caller's cwd
+   * and environment in, what `export` would print out (code, stdout, stderr).
+   */
+  | { id: number; op: 'export'; shell: string; cwd: string; env: Record<string, string> };
 
 export type Op = Request['op'];
-export const OPS: readonly Op[] = ['ping', 'get', 'put', 'lock', 'status', 'stop', 'backoff'];
+export const OPS: readonly Op[] = ['ping', 'get', 'put', 'lock', 'status', 'stop', 'backoff', 'export'];
+/** Bounds on an export request's environment. */
+export const EXPORT_MAX_VARS = 4096;
 
 export interface KeyStatus {
   name: string;
@@ -79,7 +86,9 @@ export interface DaemonStatus {
 }
 
 export type Response =
-  | { id: number; ok: true; keys?: Record<string, HeldKey>; removed?: string[]; status?: DaemonStatus; gen?: string; delayMs?: number }
+  | { id: number; ok: true; keys?: Record<string, HeldKey>; removed?: string[]; status?: DaemonStatus; gen?: string; delayMs?: number;
+      /** export: what `keyrack export` would exit with and print. */
+      code?: number; stdout?: string; stderr?: string }
   | { id: number; ok: false; error: string };
 
 export function encodeFrame(msg: unknown): string {
@@ -195,6 +204,17 @@ export function parseRequest(msg: Record<string, unknown>): Request | { id?: num
       const r = msg.record;
       if (r !== undefined && r !== 'failure' && r !== 'success') return bad('record must be failure or success');
       return r === undefined ? { id, op: 'backoff' } : { id, op: 'backoff', record: r };
+    }
+    case 'export': {
+      if (typeof msg.shell !== 'string' || !['bash', 'zsh', 'fish', 'json'].includes(msg.shell)) return bad('shell must be bash, zsh, fish or json');
+      if (typeof msg.cwd !== 'string' || !msg.cwd.startsWith('/') || !goodText(msg.cwd)) return bad('cwd must be an absolute path');
+      if (!isObj(msg.env) || Object.keys(msg.env).length > EXPORT_MAX_VARS) return bad('env must be an object');
+      const env: Record<string, string> = Object.create(null) as Record<string, string>;
+      for (const [name, val] of Object.entries(msg.env)) {
+        if (!goodText(val) || !goodText(name) || name === '' || name.includes('=')) return bad('bad variable in env');
+        env[name] = val;
+      }
+      return { id, op: 'export', shell: msg.shell, cwd: msg.cwd, env };
     }
     default:
       return bad('unknown op');

@@ -279,6 +279,15 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
           backoff.failures = 0;
         }
         return reply({ id: req.id, ok: true, delayMs: backoffDelay() });
+      case 'export':
+        // Loaded on first use: only hooks using the fast client need it.
+        void import('./export-op.js')
+          .then(({ exportFor }) => exportFor(req, (names) => store.get(names)))
+          .then(
+            (r) => reply({ id: req.id, ok: true, code: r.code, stdout: r.stdout, stderr: r.stderr }),
+            () => reply({ id: req.id, ok: false, error: 'export failed' }),
+          );
+        return;
     }
   }
 

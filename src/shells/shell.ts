@@ -46,6 +46,11 @@ export interface HookPaths {
   script: string;
   /** The generation file (paths.generationPath). */
   gen: string;
+  /**
+   * native/build/Release/keyrack-fast, which asks the daemon for the export and
+   * falls back to `node script` itself; undefined when it was not built.
+   */
+  fast?: string;
 }
 
 /** The unexported variable where a shell keeps a value keyrack replaced. */
@@ -79,6 +84,8 @@ export function renderWith(st: Statements, c: Changes): string {
  */
 export function fillPlaceholders(text: string, quote: (s: string) => string, p: HookPaths): string {
   return text
+    // Without the fast client the builtin `command` runs node directly.
+    .replaceAll("'@KEYRACK_FAST@'", () => (p.fast ? quote(p.fast) : 'command'))
     .replaceAll("'@KEYRACK_NODE@'", () => quote(p.node))
     .replaceAll("'@KEYRACK_SCRIPT@'", () => quote(p.script))
     .replaceAll("'@KEYRACK_GEN@'", () => quote(p.gen));
