@@ -40,9 +40,10 @@ export function socketFd(s: Socket): number {
   return fd;
 }
 
+/** session: the peer's audit session as the kernel reported it (null: unset or unknown). */
 export type Verdict =
-  | { ok: true; pid: number | null; uid: number | null }
-  | { ok: false; reason: string; pid: number | null; uid: number | null };
+  | { ok: true; pid: number | null; uid: number | null; session?: number | null }
+  | { ok: false; reason: string; pid: number | null; uid: number | null; session?: number | null };
 
 export interface CallerCheck {
   readonly mode: 'session' | 'uid-only';
@@ -88,7 +89,12 @@ export function callerCheck(env: NodeJS.ProcessEnv): CallerCheck {
           return { ok: false, reason: `cannot read peer credentials: ${(e as Error).message}`, pid: null, uid: null };
         }
         if (cred.uid !== uid) return { ok: false, reason: `peer uid ${cred.uid} is not the daemon's uid ${uid}`, pid: cred.pid, uid: cred.uid };
-        return { ok: true, pid: cred.pid, uid: cred.uid };
+        // Not checked here, only reported (audit log): a user-wide daemon serves several sessions.
+        let session: number | null = null;
+        try {
+          session = addon.peerInfo(socketFd(s)).sessionId;
+        } catch { /* the peer is gone already: nothing to report */ }
+        return { ok: true, pid: cred.pid, uid: cred.uid, session };
       },
     };
   }
@@ -116,9 +122,9 @@ export function callerCheck(env: NodeJS.ProcessEnv): CallerCheck {
       if (info.uid !== uid) return { ok: false, reason: `peer uid ${info.uid} is not the daemon's uid ${uid}`, pid: info.pid, uid: info.uid };
       if (info.sessionId !== session) {
         const theirs = info.sessionId === null ? 'unset' : String(info.sessionId);
-        return { ok: false, reason: `peer audit session ${theirs} is not the daemon's session ${session}`, pid: info.pid, uid: info.uid };
+        return { ok: false, reason: `peer audit session ${theirs} is not the daemon's session ${session}`, pid: info.pid, uid: info.uid, session: info.sessionId };
       }
-      return { ok: true, pid: info.pid, uid: info.uid };
+      return { ok: true, pid: info.pid, uid: info.uid, session: info.sessionId };
     },
   };
 }

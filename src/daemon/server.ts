@@ -14,6 +14,7 @@ import { loadNative } from '../native.js';
 import { daemonLockPath, files, socketPath, type Env } from '../paths.js';
 import { isVaultId } from '../registry.js';
 import { formatDuration, parseDuration } from './duration.js';
+import { AuditLog, callerOf, type Caller } from './audit.js';
 import { scrubOwnEnv } from './env.js';
 import { callerCheck, checkSocketPath, myUid, type CallerCheck } from './peer.js';
 import {
@@ -172,6 +173,7 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
   let idleTimer: NodeJS.Timeout | undefined;
   let stopping = false;
 
+  const audit = new AuditLog(files.auditLog(env), { warn: (l) => log.line(l) });
   const store = new Store({
     refreshWindowMs: window,
     log: (l) => log.line(l),
@@ -216,6 +218,7 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
     clearTimeout(idleTimer);
     server.close();
     for (const c of conns) c.destroy();
+    audit.close();
     log.close();
     if (lockFd !== null && lockFd >= 0) closeSync(lockFd);
   }
@@ -232,6 +235,7 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
     } catch { /* already gone */ }
     bumpGeneration(env); // shells re-export: every key is gone
     log.line(`stopping: ${why}; memory purged`);
+    audit.close();
     log.close();
     if (lockFd !== null && lockFd >= 0) closeSync(lockFd);
     process.exit(0);
@@ -250,12 +254,16 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
     };
   }
 
-  function handle(req: Request, who: string, reply: (r: Response, after?: () => void) => void): void {
+  /** caller: who is on this connection (audit.record takes it as `peer`). */
+  function handle(req: Request, who: string, reply: (r: Response, after?: () => void) => void, caller: Caller): void {
     switch (req.op) {
       case 'ping':
         return reply({ id: req.id, ok: true, gen });
-      case 'get':
-        return reply({ id: req.id, ok: true, keys: store.get(req.keys) });
+      case 'get': {
+        const keys = store.get(req.keys);
+        audit.record({ op: 'get', keys: Object.keys(keys), peer: caller }); // before the values leave
+        return reply({ id: req.id, ok: true, keys });
+      }
       case 'put': {
         store.put(req.keys, req.ttlMs);
         log.line(`put ${Object.keys(req.keys).join(',')} for ${formatDuration(req.ttlMs)} (${who})`);
@@ -284,7 +292,10 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
         void import('./export-op.js')
           .then(({ exportFor }) => exportFor(req, (names) => store.get(names)))
           .then(
-            (r) => reply({ id: req.id, ok: true, code: r.code, stdout: r.stdout, stderr: r.stderr }),
+            (r) => {
+              audit.record({ op: 'export', keys: r.handed, peer: caller });
+              reply({ id: req.id, ok: true, code: r.code, stdout: r.stdout, stderr: r.stderr });
+            },
             () => reply({ id: req.id, ok: false, error: 'export failed' }),
           );
         return;
@@ -302,12 +313,14 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
     const verdict = check.verify(s);
     if (!verdict.ok) {
       log.line(`refused pid ${verdict.pid ?? '?'} uid ${verdict.uid ?? '?'}: ${verdict.reason}`);
+      audit.refused(callerOf(verdict), verdict.reason);
       s.on('data', () => { /* ignored: nothing it says matters */ });
       s.setTimeout(2000, () => s.destroy());
       s.end(encodeFrame({ error: 'refused', reason: verdict.reason }));
       return;
     }
     const who = verdict.pid === null ? 'unchecked peer' : `pid ${verdict.pid}`;
+    const caller = callerOf(verdict);
     const hello: Hello = { keyrack: PROTOCOL_VERSION, pid: process.pid, session: check.session, mode: check.mode, gen };
     const decoder = new FrameDecoder();
     s.setEncoding('utf8');
@@ -343,7 +356,7 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
           continue;
         }
         try {
-          handle(req, who, reply);
+          handle(req, who, reply, caller);
         } catch (e) {
           log.line(`error in ${req.op} (${who}): ${(e as Error).message}`);
           reply({ id: req.id, ok: false, error: `internal error in ${req.op}` });

@@ -1,0 +1,246 @@
+/**
+ * The audit log: one JSON line for every value the daemon hands out and for every
+ * connection it refuses, in files.auditLog ($XDG_STATE_HOME/keyrack/audit.log,
+ * 0600). Never a value: key names, and who asked as the kernel reports it — the
+ * pid, uid and audit session from the connection's peer check, the executable
+ * and cwd read from /proc while the connection is open.
+ *
+ * Cheap on the GET path: one write(2) per record on an O_APPEND fd, no fsync.
+ * Capped: past maxBytes the file rotates (audit.log → .1 → .2 → .3). Several
+ * daemons (one per login session) may share the file: O_APPEND keeps their
+ * lines whole, rotation happens under a lock, and a daemon whose file was
+ * rotated by another reopens the new one.
+ *
+ * Refused connections are rate-limited (a flood must not rotate the interesting
+ * records away); what the limit held back is counted in a "suppressed" record.
+ */
+import {
+  closeSync, fchmodSync, fstatSync, openSync, readFileSync, readlinkSync, renameSync, statSync, writeSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
+import { ensureDir } from '../fsutil.js';
+import { loadNative } from '../native.js';
+
+export const AUDIT_MAX_BYTES = 1024 * 1024;
+export const AUDIT_KEEP = 3;
+/** Refused connections recorded per second (sustained), and in a burst. */
+const REFUSED_PER_S = 10;
+const REFUSED_BURST = 50;
+
+/** Who is on a connection, fixed when it passed (or failed) its peer check. */
+export interface Caller {
+  pid: number | null;
+  uid: number | null;
+  session: number | null;
+  /** /proc/<pid>/stat start time at connect: exe and cwd are trusted only while it still matches. */
+  start: string | null;
+}
+
+export type AuditOp = 'get' | 'export';
+
+/** One line of audit.log. Fields are only ever added. */
+export interface AuditRecord {
+  /** ISO 8601, UTC. */
+  time: string;
+  op: AuditOp | 'refused' | 'suppressed';
+  /** get/export: the keys whose values were handed out. */
+  keys?: string[];
+  pid: number | null;
+  uid: number | null;
+  /** Audit session id; null when unset. */
+  session: number | null;
+  /** readlink /proc/<pid>/exe; null when unreadable or the process is gone. */
+  exe: string | null;
+  cwd: string | null;
+  /** The caller's parent and its executable (keyrack itself is Node: this says who ran it). */
+  ppid?: number | null;
+  pexe?: string | null;
+  /** refused: why. */
+  reason?: string;
+  /** suppressed: refused connections not recorded one by one. */
+  count?: number;
+}
+
+/** Fields 3… of /proc/<pid>/stat (after the parenthesised comm, which may hold anything). */
+function statFields(pid: number): string[] | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return s.slice(s.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
+/** The process start time (field 22): with the pid, it names one process for good. */
+export function startOf(pid: number | null): string | null {
+  if (pid === null) return null;
+  return statFields(pid)?.[19] ?? null;
+}
+
+function link(path: string): string | null {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return null;
+  }
+}
+
+export function callerOf(v: { pid: number | null; uid: number | null; session?: number | null }): Caller {
+  return { pid: v.pid, uid: v.uid, session: v.session ?? null, start: startOf(v.pid) };
+}
+
+/** Executable, cwd and parent of a caller now; nulls when it is gone or its pid was reused. */
+function whoNow(c: Caller): Pick<AuditRecord, 'exe' | 'cwd' | 'ppid' | 'pexe'> {
+  if (c.pid === null) return { exe: null, cwd: null };
+  const exe = link(`/proc/${c.pid}/exe`);
+  const cwd = link(`/proc/${c.pid}/cwd`);
+  // Read after the links: if the start time still matches, they were this process's.
+  const f = statFields(c.pid);
+  if (f === null || (c.start !== null && f[19] !== c.start)) return { exe: null, cwd: null };
+  const ppid = Number(f[1]);
+  return { exe, cwd, ppid, pexe: ppid > 0 ? link(`/proc/${ppid}/exe`) : null };
+}
+
+export interface AuditOptions {
+  maxBytes?: number;
+  keep?: number;
+  /** Where the daemon says that auditing fails (once per failure streak). */
+  warn?: (line: string) => void;
+  now?: () => Date;
+}
+
+export class AuditLog {
+  private fd: number | undefined;
+  private ino = 0;
+  private failing = false;
+  private retryAt = 0;
+  private tokens = REFUSED_BURST;
+  private refill = Date.now();
+  private suppressed = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly maxBytes: number;
+  private readonly keep: number;
+  private readonly now: () => Date;
+
+  constructor(readonly path: string, private readonly opts: AuditOptions = {}) {
+    this.maxBytes = opts.maxBytes ?? AUDIT_MAX_BYTES;
+    this.keep = opts.keep ?? AUDIT_KEEP;
+    this.now = opts.now ?? (() => new Date());
+    this.open();
+  }
+
+  /** Values handed out: call before the reply leaves, with the keys actually in it. */
+  record(r: { op: AuditOp; keys: string[]; peer: Caller }): void {
+    if (r.keys.length === 0) return;
+    const { pid, uid, session } = r.peer;
+    this.write({ time: this.now().toISOString(), op: r.op, keys: r.keys, pid, uid, session, ...whoNow(r.peer) });
+  }
+
+  /** A connection that failed its peer check. */
+  refused(peer: Caller, reason: string): void {
+    const t = Date.now();
+    this.tokens = Math.min(REFUSED_BURST, this.tokens + ((t - this.refill) / 1000) * REFUSED_PER_S);
+    this.refill = t;
+    if (this.tokens < 1) {
+      this.suppressed++;
+      this.flushTimer ??= setTimeout(() => this.flushSuppressed(), 1000).unref();
+      return;
+    }
+    this.tokens--;
+    const { pid, uid, session } = peer;
+    this.write({ time: this.now().toISOString(), op: 'refused', pid, uid, session, ...whoNow(peer), reason });
+  }
+
+  close(): void {
+    this.flushSuppressed();
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private flushSuppressed(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.suppressed === 0) return;
+    const count = this.suppressed;
+    this.suppressed = 0;
+    this.write({
+      time: this.now().toISOString(), op: 'suppressed', pid: null, uid: null, session: null, exe: null, cwd: null,
+      count, reason: `${count} more refused connection${count === 1 ? '' : 's'} not recorded one by one (over ${REFUSED_PER_S}/s)`,
+    });
+  }
+
+  private open(): void {
+    try {
+      ensureDir(dirname(this.path));
+      const fd = openSync(this.path, 'a', 0o600);
+      fchmodSync(fd, 0o600);
+      this.fd = fd;
+      this.ino = fstatSync(fd).ino;
+      this.failing = false;
+    } catch (e) {
+      this.fd = undefined;
+      this.fail(e);
+    }
+  }
+
+  private fail(e: unknown): void {
+    this.retryAt = Date.now() + 5000;
+    if (!this.failing) this.opts.warn?.(`audit log ${this.path}: ${(e as Error).message}; records are lost until it works again`);
+    this.failing = true;
+  }
+
+  private write(rec: AuditRecord): void {
+    const line = JSON.stringify(rec) + '\n';
+    if (this.fd === undefined) {
+      if (Date.now() < this.retryAt) return;
+      this.open();
+      if (this.fd === undefined) return;
+    }
+    try {
+      // One stat: another daemon may have rotated the file (then we follow it), or it is full.
+      let st;
+      try {
+        st = statSync(this.path);
+      } catch {
+        st = undefined;
+      }
+      if (st === undefined || st.ino !== this.ino) this.reopen();
+      else if (st.size + Buffer.byteLength(line) > this.maxBytes && st.size > 0) this.rotate();
+      if (this.fd === undefined) return;
+      writeSync(this.fd, line);
+      this.failing = false;
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private reopen(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    this.open();
+  }
+
+  /** audit.log → .1 → … → .keep, under a lock shared by every daemon of this user. */
+  private rotate(): void {
+    const addon = loadNative();
+    let lockFd: number | undefined;
+    try {
+      if (addon) {
+        lockFd = openSync(`${this.path}.lock`, 'a', 0o600);
+        addon.flock(lockFd, 'ex', true);
+      }
+      // Another daemon may have rotated while we waited for the lock: then just follow it.
+      if (statSync(this.path).ino === this.ino) {
+        for (let i = this.keep - 1; i >= 1; i--) {
+          try {
+            renameSync(`${this.path}.${i}`, `${this.path}.${i + 1}`);
+          } catch { /* not there yet */ }
+        }
+        renameSync(this.path, `${this.path}.1`);
+      }
+    } finally {
+      if (lockFd !== undefined) closeSync(lockFd); // closing drops the flock
+    }
+    this.reopen();
+  }
+}
