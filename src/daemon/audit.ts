@@ -190,7 +190,8 @@ export class AuditLog {
   }
 
   private write(rec: AuditRecord): void {
-    const line = JSON.stringify(rec) + '\n';
+    // JSON leaves C1 controls and U+2028/9 raw: escape them too, so a hostile cwd cannot drive a terminal.
+    const line = JSON.stringify(rec).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n';
     if (this.fd === undefined) {
       if (Date.now() < this.retryAt) return;
       this.open();
