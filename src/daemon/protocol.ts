@@ -98,18 +98,28 @@ export function encodeFrame(msg: unknown): string {
 /**
  * Splits a byte stream into frames. Throws on a frame over MAX_FRAME or one that
  * is not a JSON object; the caller closes the connection.
+ *
+ * Linear in the input however it is chunked: each push scans only its own chunk
+ * (a writer sending one byte at a time must not make every push rescan the
+ * pending megabyte).
  */
 export class FrameDecoder {
+  /** The start of a frame whose newline has not arrived yet. */
   private buf = '';
+  /** Its length in UTF-8 bytes. */
+  private bytes = 0;
 
   push(chunk: string): unknown[] {
-    this.buf += chunk;
     const out: unknown[] = [];
+    let from = 0;
     let nl: number;
-    while ((nl = this.buf.indexOf('\n')) !== -1) {
-      const line = this.buf.slice(0, nl);
-      this.buf = this.buf.slice(nl + 1);
-      if (Buffer.byteLength(line) > MAX_FRAME) throw new Error('frame too large');
+    while ((nl = chunk.indexOf('\n', from)) !== -1) {
+      const piece = chunk.slice(from, nl);
+      from = nl + 1;
+      if (this.bytes + Buffer.byteLength(piece) > MAX_FRAME) throw new Error('frame too large');
+      const line = this.buf + piece;
+      this.buf = '';
+      this.bytes = 0;
       let msg: unknown;
       try {
         msg = JSON.parse(line);
@@ -119,8 +129,16 @@ export class FrameDecoder {
       if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) throw new Error('frame is not a JSON object');
       out.push(msg);
     }
-    if (Buffer.byteLength(this.buf) > MAX_FRAME) throw new Error('frame too large');
+    const rest = from === 0 ? chunk : chunk.slice(from);
+    this.bytes += Buffer.byteLength(rest);
+    if (this.bytes > MAX_FRAME) throw new Error('frame too large');
+    this.buf += rest;
     return out;
+  }
+
+  /** Bytes held for an unfinished frame (never more than MAX_FRAME). */
+  get pending(): number {
+    return this.bytes;
   }
 }
 
