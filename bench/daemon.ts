@@ -11,7 +11,8 @@
  *     instead, measured in the same run;
  *  4. daemon RSS when idle (empty, and holding 10 keys).
  *
- *   npm run -s build && node --import tsx bench/daemon.ts [requests]
+ *   npm run -s build && node --import tsx bench/daemon.ts [requests] [--daemon-only]
+ *   (--daemon-only: just 2 and 4, the real daemon; for before/after comparisons)
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
@@ -27,6 +28,7 @@ import { native } from '../src/native.ts';
 import { socketPath } from '../src/paths.ts';
 
 const N = process.argv[2] === '--serve' ? 0 : Number(process.argv[2] ?? 1000);
+const DAEMON_ONLY = process.argv.includes('--daemon-only');
 const KEYRACK = fileURLToPath(new URL('../dist/keyrack.mjs', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 const execFileP = promisify(execFile);
@@ -133,7 +135,7 @@ async function startServer(mode: 'native' | 'ss', env: NodeJS.ProcessEnv) {
 }
 
 async function main(): Promise<void> {
-  if (spawnSync('sh', ['-c', 'command -v ss']).status !== 0) throw new Error('ss is missing: apt-get install iproute2');
+  if (!DAEMON_ONLY && spawnSync('sh', ['-c', 'command -v ss']).status !== 0) throw new Error('ss is missing: apt-get install iproute2');
   const dir = mkdtempSync(join(tmpdir(), 'kr-bench-'));
   const env = sandboxEnv(join(dir, 'real'));
   try {
@@ -166,6 +168,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 1000));
     console.log(`  idle RSS: ${(rssEmpty / 1024).toFixed(1)} MiB empty, ${(rssKb(pid) / 1024).toFixed(1)} MiB holding 10 keys after ${N * 2} requests`);
     spawnSync(process.execPath, [KEYRACK, 'daemon', 'stop'], { env });
+    if (DAEMON_ONLY) return;
 
     // Same minimal server, two checks.
     console.log('\nminimal server, same protocol, caller check swapped (server in a child process)');

@@ -15,7 +15,7 @@
  * records away); what the limit held back is counted in a "suppressed" record.
  */
 import {
-  closeSync, fchmodSync, fstatSync, openSync, readFileSync, readlinkSync, renameSync, statSync, writeSync,
+  closeSync, fchmodSync, fstatSync, openSync, readSync, readlinkSync, renameSync, statSync, writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { ensureDir } from '../fsutil.js';
@@ -61,13 +61,22 @@ export interface AuditRecord {
   count?: number;
 }
 
-/** Fields 3… of /proc/<pid>/stat (after the parenthesised comm, which may hold anything). */
+const statBuf = Buffer.alloc(4096);
+
+/**
+ * Fields 3… of /proc/<pid>/stat (after the parenthesised comm, which may hold
+ * anything). One read into a reused buffer: readFileSync costs 3× as much here.
+ */
 function statFields(pid: number): string[] | null {
+  let fd: number | undefined;
   try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    fd = openSync(`/proc/${pid}/stat`, 'r');
+    const s = statBuf.toString('latin1', 0, readSync(fd, statBuf, 0, statBuf.length, 0));
     return s.slice(s.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
