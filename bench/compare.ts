@@ -64,11 +64,14 @@ try {
   });
   const cd = await phase('cd in and out', () => cdCost(f, cfg.cdRounds, cfg.cdN, progress));
   const exec = await phase(`keyrack exec -- true vs true vs node -e ''`, () => execCost(f, cfg.execRounds));
-  const conc = await phase(`${cfg.concurrent} concurrent exports`, () => concurrentExports(f, cfg.concurrent));
+  const conc = await phase(`${cfg.concurrent} concurrent exports through the hook`, () => concurrentExports(f, cfg.concurrent, f.hooks.keyrack.bash));
+  const concNode = await phase(`${cfg.concurrent} concurrent exports by the Node CLI`, () => concurrentExports(f, cfg.concurrent, f.nodeExportHook));
   const get = await phase(`daemon GET x${cfg.getN}`, () => daemonGet(f, cfg.getN));
   await new Promise((r) => setTimeout(r, 2000));
-  const rssEnd = rssBytes(f.daemonPid);
+  const rssBurst = rssBytes(f.daemonPid);
   const unlock = await phase('unlock 1 vs 50 os.secure keys', () => unlockCost(f, cfg.unlockRounds));
+  await new Promise((r) => setTimeout(r, 5000));
+  const rssEnd = rssBytes(f.daemonPid);
   const m = machine();
 
   const rows: Row[] = [];
@@ -127,11 +130,13 @@ try {
       goal: 'p50 ≤ 0.5 ms, p99 ≤ 2 ms', met: p50 <= 0.5 && p99 <= 2,
     });
   }
-  rows.push({
-    id: '6', what: `${conc.n} concurrent keyrack export bash (fresh shells, one prompt each)`,
-    keyrack: `${conc.ok}/${conc.n} correct, ${conc.refused} refused, wall ${(conc.wallMs / 1000).toFixed(1)} s`, baseline: '', ratio: '',
-    goal: 'all correct, none refused', met: conc.ok === conc.n && conc.refused === 0,
-  });
+  for (const [how, c] of [['through the hook', conc], ['by the Node CLI', concNode]] as const) {
+    rows.push({
+      id: '6', what: `${c.n} concurrent keyrack export bash, ${how} (fresh shells, one prompt each)`,
+      keyrack: `${c.ok}/${c.n} correct, ${c.refused} refused, wall ${(c.wallMs / 1000).toFixed(1)} s`, baseline: '', ratio: '',
+      goal: 'all correct, none refused', met: c.ok === c.n && c.refused === 0,
+    });
+  }
   {
     const u50 = median(unlock.fifty);
     const u1 = median(unlock.one);
@@ -141,8 +146,9 @@ try {
     });
   }
   rows.push({
-    id: '8', what: 'daemon RSS when idle', keyrack: `${MB(rssEnd).toFixed(1)} MB after the run`, baseline: `${MB(rssStart).toFixed(1)} MB at start`,
-    ratio: '', goal: '≤ 60 MB', met: Math.max(rssStart, rssEnd) <= 60e6,
+    id: '8', what: 'daemon RSS when idle (VmRSS)',
+    keyrack: `${MB(rssStart).toFixed(1)} MB at start; ${MB(rssBurst).toFixed(1)} MB 2 s after the GET and export bursts; ${MB(rssEnd).toFixed(1)} MB at the end`,
+    baseline: '', ratio: '', goal: '≤ 60 MB', met: Math.max(rssStart, rssBurst, rssEnd) <= 60e6,
   });
 
   const end = loadavg();
@@ -152,7 +158,8 @@ try {
   const fails = [
     ...SHELLS.flatMap((sh) => prompt[sh].fails.map((x) => `prompt ${sh}: ${x}`)),
     ...SHELLS.flatMap((sh) => Object.entries(cd[sh]).flatMap(([v, s]) => s.fails.map((x) => `cd ${sh} ${v}: ${x}`))),
-    ...exec.fails.map((x) => `exec: ${x}`), ...conc.problems.map((x) => `concurrent: ${x}`), ...unlock.fails.map((x) => `unlock: ${x}`),
+    ...exec.fails.map((x) => `exec: ${x}`), ...conc.problems.map((x) => `concurrent (hook): ${x}`),
+    ...concNode.problems.map((x) => `concurrent (Node CLI): ${x}`), ...unlock.fails.map((x) => `unlock: ${x}`),
   ];
 
   const header = [
@@ -177,9 +184,9 @@ try {
       cd: Object.fromEntries(SHELLS.map((sh) => [sh, Object.fromEntries(Object.entries(cd[sh]).map(([v, s]) => [v, { enter: r3(s.enter), exit: r3(s.exit) }]))])),
       exec: { true: exec.true, node: exec.node, exec: exec.exec, ca: exec.ca },
       daemonGet: { oneConnection: r3(get.oneConnection), perConnection: r3(get.perConnection) },
-      concurrent: conc,
+      concurrent: { hook: conc, nodeCli: concNode },
       unlock: { one: r3(unlock.one), fifty: r3(unlock.fifty) },
-      rssBytes: { start: rssStart, end: rssEnd },
+      rssBytes: { start: rssStart, afterBursts: rssBurst, end: rssEnd },
     },
   }, null, 1)}\n`);
   process.stderr.write(`bench: wrote bench/results/latest.json\n`);

@@ -28,6 +28,8 @@ export interface Fixture {
   outside: string;
   scriptsDir: string;
   hooks: { keyrack: Record<ShellName, string>; keyrackNoDaemon: Record<ShellName, string>; direnv: Record<ShellName, string> };
+  /** A bash "hook" that always runs the Node CLI's `keyrack export bash`, for the concurrency check. */
+  nodeExportHook: string;
   unlockKeys: string[];
   daemonPid: number;
   cleanup(): void;
@@ -105,8 +107,10 @@ export async function createFixture(): Promise<Fixture> {
       save('keyrackNoDaemon', must('keyrack', ['hook', sh], { env: envNoDaemon }));
       save('direnv', must('direnv', ['hook', sh], { env }));
     }
+    const nodeExportHook = join(sb.dir, 'hooks', 'node-export.bash');
+    writeFileSync(nodeExportHook, `PROMPT_COMMAND='eval "$(keyrack export bash)"'\n`);
     return {
-      dir: sb.dir, env, envNoDaemon, secure, direct, direnv, outside: join(sb.dir, 'p', 'outside'),
+      dir: sb.dir, nodeExportHook, env, envNoDaemon, secure, direct, direnv, outside: join(sb.dir, 'p', 'outside'),
       scriptsDir: join(sb.dir, 'scripts'), hooks, unlockKeys, daemonPid, cleanup,
     };
   } catch (e) {

@@ -158,10 +158,11 @@ export interface Concurrent { n: number; ok: number; failed: number; refused: nu
 
 /**
  * 6. n fresh bash shells at once, each entering the os.secure project with one
- * prompt — so n `keyrack export bash` (whatever the hook runs) at the same time.
+ * prompt of `hookFile` — so n `keyrack export bash` (whatever that hook runs) at
+ * the same time. Each shell checks its 5 variables.
  */
-export async function concurrentExports(fx: Fixture, n: number): Promise<Concurrent> {
-  const file = scriptFile(fx, 'once.bash', onceScript(fx.hooks.keyrack.bash, fx.secure));
+export async function concurrentExports(fx: Fixture, n: number, hookFile: string): Promise<Concurrent> {
+  const file = scriptFile(fx, 'once.bash', onceScript(hookFile, fx.secure));
   const expected = `keyrack: ${fx.secure.vars.map(([k]) => `+${k}`).join(' ')}`;
   const t0 = performance.now();
   const runs = await Promise.all(Array.from({ length: n }, () => runArgv(shellArgv('bash', file, []), fx.env)));
