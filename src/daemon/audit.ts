@@ -121,6 +121,9 @@ export interface AuditOptions {
 export class AuditLog {
   private fd: number | undefined;
   private ino = 0;
+  /** Our idea of the file's size; another daemon's appends are picked up by the next check. */
+  private size = 0;
+  private checkedAt = 0;
   private failing = false;
   private retryAt = 0;
   private tokens = REFUSED_BURST;
@@ -184,7 +187,10 @@ export class AuditLog {
       const fd = openSync(this.path, 'a', 0o600);
       fchmodSync(fd, 0o600);
       this.fd = fd;
-      this.ino = fstatSync(fd).ino;
+      const st = fstatSync(fd);
+      this.ino = st.ino;
+      this.size = st.size;
+      this.checkedAt = Date.now();
       this.failing = false;
     } catch (e) {
       this.fd = undefined;
@@ -207,17 +213,25 @@ export class AuditLog {
       if (this.fd === undefined) return;
     }
     try {
-      // One stat: another daemon may have rotated the file (then we follow it), or it is full.
-      let st;
-      try {
-        st = statSync(this.path);
-      } catch {
-        st = undefined;
+      const bytes = Buffer.byteLength(line);
+      // A stat at most once a second, or when the file may be full: another daemon may
+      // have rotated it (we follow; until then our lines land in audit.log.1, not lost).
+      const now = Date.now();
+      if (now - this.checkedAt >= 1000 || this.size + bytes > this.maxBytes) {
+        this.checkedAt = now;
+        let st;
+        try {
+          st = statSync(this.path);
+        } catch {
+          st = undefined;
+        }
+        if (st === undefined || st.ino !== this.ino) this.reopen();
+        else if (st.size + bytes > this.maxBytes && st.size > 0) this.rotate();
+        else this.size = st.size;
       }
-      if (st === undefined || st.ino !== this.ino) this.reopen();
-      else if (st.size + Buffer.byteLength(line) > this.maxBytes && st.size > 0) this.rotate();
       if (this.fd === undefined) return;
       writeSync(this.fd, line);
+      this.size += bytes;
       this.failing = false;
     } catch (e) {
       this.fail(e);
