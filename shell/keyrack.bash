@@ -20,10 +20,10 @@ __keyrack_hook() {
     __keyrack_d=${__keyrack_d%/*}
   done
   if [[ -n $__keyrack_m ]]; then
-    IFS= read -r -d '' __keyrack_c 2>/dev/null <"$__keyrack_m"
+    IFS= read -r -d '' __keyrack_c 2>/dev/null <"$__keyrack_m" || :  # 1 at EOF is normal (and must not trip errexit)
   fi
   if [[ -f $__keyrack_gen_file ]]; then
-    IFS= read -r __keyrack_g 2>/dev/null <"$__keyrack_gen_file"
+    IFS= read -r __keyrack_g 2>/dev/null <"$__keyrack_gen_file" || :
   fi
   __keyrack_k=$__keyrack_m$'\n'$__keyrack_c$'\n'$__keyrack_g
   if [[ $__keyrack_k != "${__keyrack_last-}" ]]; then
