@@ -64,9 +64,10 @@ try {
   });
   const cd = await phase('cd in and out', () => cdCost(f, cfg.cdRounds, cfg.cdN, progress));
   const exec = await phase(`keyrack exec -- true vs true vs node -e ''`, () => execCost(f, cfg.execRounds));
+  // GET before the bursts of 200 processes, which leave the machine busy for a while.
+  const get = await phase(`daemon GET x${cfg.getN}`, () => daemonGet(f, cfg.getN));
   const conc = await phase(`${cfg.concurrent} concurrent exports through the hook`, () => concurrentExports(f, cfg.concurrent, f.hooks.keyrack.bash));
   const concNode = await phase(`${cfg.concurrent} concurrent exports by the Node CLI`, () => concurrentExports(f, cfg.concurrent, f.nodeExportHook));
-  const get = await phase(`daemon GET x${cfg.getN}`, () => daemonGet(f, cfg.getN));
   await new Promise((r) => setTimeout(r, 2000));
   const rssBurst = rssBytes(f.daemonPid);
   const unlock = await phase('unlock 1 vs 50 os.secure keys', () => unlockCost(f, cfg.unlockRounds));
