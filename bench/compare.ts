@@ -2,7 +2,7 @@
  * `npm run bench` (via bench/run.sh): keyrack side by side with direnv and Node,
  * every goal of the performance issue in one run, in a sandbox with its own daemon.
  * Prints one markdown table (medians, ratios, goal ✓/✗) and writes the same, with
- * the raw samples, to bench/results/latest.json.
+ * the raw samples, to bench/results/latest.json (and the table alone to latest.md).
  *
  *   node --import tsx bench/compare.ts [--quick]
  */
@@ -190,7 +190,9 @@ try {
       rssBytes: { start: rssStart, afterBursts: rssBurst, end: rssEnd },
     },
   }, null, 1)}\n`);
-  process.stderr.write(`bench: wrote bench/results/latest.json\n`);
+  // The same table as a block ready for the README's Performance section.
+  writeFileSync(`${RESULTS}latest.md`, `${header.map((h) => `- ${h}`).join('\n')}\n\n${table}\n`);
+  process.stderr.write(`bench: wrote bench/results/latest.json and latest.md\n`);
 } finally {
   fx?.cleanup();
 }
