@@ -19,7 +19,7 @@ import { fmtMs, fmtRatio, median, pct, round3 } from './stats.ts';
 const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 const cfg = quick
   ? { promptRounds: 3, promptN: { keyrack: 100, direnv: 5 }, countN: { keyrack: 20, direnv: 3 }, cdRounds: 2, cdN: 3, execRounds: 3, concurrent: 200, getN: 200, unlockRounds: 2 }
-  : { promptRounds: 9, promptN: { keyrack: 500, direnv: 30 }, countN: { keyrack: 50, direnv: 10 }, cdRounds: 5, cdN: 8, execRounds: 15, concurrent: 200, getN: 1000, unlockRounds: 5 };
+  : { promptRounds: 7, promptN: { keyrack: 500, direnv: 20 }, countN: { keyrack: 50, direnv: 10 }, cdRounds: 4, cdN: 8, execRounds: 15, concurrent: 200, getN: 1000, unlockRounds: 5 };
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 
 const started = performance.now();
