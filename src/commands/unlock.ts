@@ -66,11 +66,22 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string }): Pr
     groups.set(entry.vault, g);
   }
 
-  let conn: DaemonConnection | undefined;
   let wrongPassphrase = false;
   let askedPassphrase = false;
-  try {
-    if (groups.size > 0) conn = (await startDaemon(env)).conn;
+  // One short connection per request: typing a passphrase, scrypt on a loaded machine
+  // or a browser SSO login can outlast the daemon's idle timeout on a held one.
+  const ask = async (req: Parameters<DaemonConnection['request']>[0]) => {
+    const { conn } = await startDaemon(env);
+    try {
+      return await conn.request(req);
+    } finally {
+      conn.close();
+    }
+  };
+  const useDaemon = groups.size > 0;
+  {
+    // Start it now (when needed), so a failure to start shows before any prompt.
+    if (useDaemon) (await startDaemon(env)).conn.close();
     let pass: Promise<string> | undefined;
     const ctx: FetchContext = {
       env,
@@ -78,7 +89,7 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string }): Pr
       progress: (m) => say(m),
       passphrase: () => pass ??= (async () => {
         askedPassphrase = true;
-        const delayMs = (await conn!.request({ op: 'backoff' })).delayMs ?? 0;
+        const delayMs = (await ask({ op: 'backoff' })).delayMs ?? 0;
         if (delayMs > 0) {
           say(`waiting ${Math.ceil(delayMs / 1000)}s after wrong passphrases`);
           await sleep(delayMs);
@@ -116,9 +127,9 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string }): Pr
       }
     }
 
-    if (conn && askedPassphrase) await conn.request({ op: 'backoff', record: wrongPassphrase ? 'failure' : 'success' });
+    if (useDaemon && askedPassphrase) await ask({ op: 'backoff', record: wrongPassphrase ? 'failure' : 'success' });
     const names = Object.keys(put);
-    if (conn && names.length > 0) await conn.request({ op: 'put', ttlMs, keys: put });
+    if (useDaemon && names.length > 0) await ask({ op: 'put', ttlMs, keys: put });
 
     if (wrongPassphrase) {
       say('wrong passphrase — nothing from os.secure was unlocked');
@@ -131,8 +142,6 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string }): Pr
     } else if (failures.length === 0) {
       say(direct > 0 ? 'nothing to unlock (os.direct keys need no unlock)' : 'nothing to unlock');
     }
-  } finally {
-    conn?.close();
   }
   if (wrongPassphrase || failures.some((f) => f.required)) return 2;
   return 0;
