@@ -396,7 +396,7 @@ describe('aws.sso: the real AWS CLI v2', { skip: !HAVE_AWS }, () => {
   });
 
   test('errors name the profile and carry aws\'s own words; a hung aws is killed, other profiles still unlock', async () => {
-    const { sb, log } = awsSandbox(1200, { FAKE_AWS_HANG: 'static', KEYRACK_AWS_TIMEOUT: '5' });
+    const { sb, log } = awsSandbox(1200, { FAKE_AWS_HANG: 'static', KEYRACK_AWS_TIMEOUT: '12' });
     try {
       const { ctx } = ctxOf(sb.env);
       const out = await awssso.fetch(keysOf({
@@ -404,7 +404,7 @@ describe('aws.sso: the real AWS CLI v2', { skip: !HAVE_AWS }, () => {
         NOPE: { vault: 'aws.sso', profile: 'nope' },
         PR: { vault: 'aws.sso', profile: 'proc' },
       }), ctx);
-      assert.equal(errorOf(out.get('ST')).message, 'aws.sso (profile static): aws configure export-credentials timed out after 5s (killed)');
+      assert.equal(errorOf(out.get('ST')).message, 'aws.sso (profile static): aws configure export-credentials timed out after 12s (killed)');
       const e = errorOf(out.get('NOPE'));
       assert.ok(e instanceof UserError);
       assert.equal(e.message, 'aws.sso (profile nope): aws: Unable to retrieve credentials: The config profile (nope) could not be found');
