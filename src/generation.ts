@@ -8,10 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
 import { generationPath, type Env } from './paths.js';
 
-export function bumpGeneration(env: Env = process.env): string {
+/** `session`: whose hooks to wake (default: this process's session). */
+export function bumpGeneration(env: Env = process.env, session?: number | null): string {
   const token = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
   try {
-    const path = generationPath(env);
+    const path = session === undefined ? generationPath(env) : generationPath(env, session);
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, token + '\n', { mode: 0o600 });
     renameSync(tmp, path);

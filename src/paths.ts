@@ -104,18 +104,20 @@ function ensurePrivateDir(dir: string): void {
   checkPrivateDir(dir);
 }
 
-/** Name shared by the socket, its lock and the generation file: one daemon per session. */
-function sessionTag(): string {
-  const sid = sessionId();
+/**
+ * Name shared by the socket, its lock and the generation file: one daemon per
+ * session; `u<uid>` for a process without one (containers, systemd --user).
+ */
+function sessionTag(sid: number | null = sessionId()): string {
   return sid === null ? `u${uid()}` : String(sid);
 }
 
 /** sockaddr_un.sun_path holds 108 bytes including the NUL. */
 export const SOCKET_PATH_MAX = 107;
 
-export function socketPath(env: Env = process.env, create = true): string {
+export function socketPath(env: Env = process.env, create = true, session: number | null = sessionId()): string {
   const dir = runtimeDir(env, create);
-  const full = join(dir, `keyrack.${sessionTag()}.sock`);
+  const full = join(dir, `keyrack.${sessionTag(session)}.sock`);
   if (Buffer.byteLength(full) <= SOCKET_PATH_MAX) return full;
   // Too long for a unix socket: a short hashed name in a private dir of our own.
   const short = `/tmp/keyrack-${uid()}`;
@@ -133,6 +135,15 @@ export function daemonLockPath(env: Env = process.env): string {
  * have changed (unlock, lock, expiry, refresh, allow, deny). Shell hooks read it with
  * a builtin on every prompt, so an unchanged prompt never starts Node.
  */
-export function generationPath(env: Env = process.env): string {
-  return join(runtimeDir(env, false), `keyrack.${sessionTag()}.gen`);
+export function generationPath(env: Env = process.env, session: number | null = sessionId()): string {
+  return join(runtimeDir(env, false), `keyrack.${sessionTag(session)}.gen`);
+}
+
+/**
+ * The socket of a daemon without a session (uid-only). A shell in a login session
+ * uses it only when no daemon serves its own session and that daemon says it was
+ * started to serve every session (KEYRACK_USER_DAEMON=1, e.g. under systemd --user).
+ */
+export function userSocketPath(env: Env = process.env): string {
+  return socketPath(env, false, null);
 }

@@ -19,7 +19,7 @@ export async function run(action: string): Promise<number | void> {
   if (action === 'start') {
     const { conn, started } = await startDaemon(env);
     conn.close();
-    process.stderr.write(`keyrack: daemon ${started ? 'started' : 'already running'} (pid ${conn.hello.pid}, ${conn.hello.mode === 'session' ? `session ${conn.hello.session}` : 'uid-only'})\n`);
+    process.stderr.write(`keyrack: daemon ${started ? 'started' : 'already running'} (pid ${conn.hello.pid}, ${conn.hello.mode === 'session' ? `session ${conn.hello.session}` : conn.hello.shared ? 'user-wide: every session of your uid' : 'uid-only'})\n`);
     return 0;
   }
   const conn = await DaemonConnection.open(env);
@@ -49,7 +49,7 @@ export async function run(action: string): Promise<number | void> {
   const out = [
     `pid      ${st.pid}`,
     `socket   ${st.socket}`,
-    `session  ${st.session === null ? 'uid-only: no audit session id' : st.session}`,
+    `session  ${st.shared ? 'user-wide (uid-only): serves every login session of your uid' : st.session === null ? 'uid-only: no audit session id' : st.session}`,
     `check    ${st.check}`,
     `dump     ${st.dumpable === false ? 'non-dumpable' : 'DUMPABLE'}`,
     `uptime   ${formatDuration(now - st.startedAt)}`,

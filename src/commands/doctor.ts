@@ -12,6 +12,7 @@ import { runtimeDir, sessionId, socketPath } from '../paths.js';
 import { loadRegistry, type VaultId } from '../registry.js';
 import { DaemonConnection } from '../daemon/client.js';
 import { AWS_INSTALL_URL, V2_FALLBACKS, awsCliVersion, resolveV2 } from '../vaults/aws-cli.js';
+import { USER_DAEMON_ENV } from '../daemon/env.js';
 import { INSECURE_ENV, insecureAllowed, myUid } from '../daemon/peer.js';
 
 type Level = 'ok' | 'warn' | 'FAIL';
@@ -42,6 +43,30 @@ function versionOf(path: string, env: NodeJS.ProcessEnv): string {
 
 function modeOf(mode: number): string {
   return (mode & 0o777).toString(8).padStart(3, '0');
+}
+
+/** What the daemon serving this shell says about itself; closes the connection. */
+async function reportDaemon(f: Finding[], conn: DaemonConnection, sid: number | null): Promise<void> {
+  try {
+    const st = (await conn.request({ op: 'status' })).status!;
+    if (st.shared) {
+      f.push({
+        level: 'warn',
+        what: `the user-wide daemon (pid ${st.pid} on ${conn.path}, ${USER_DAEMON_ENV}=1) serves this shell${sid === null ? '' : ` in session ${sid}`}: ` +
+          `it checks only your uid (${st.check}), so any process of yours, in any login session, may read unlocked keys`,
+        fix: 'expected with the systemd user unit (docs/systemd.md); for per-session isolation: systemctl --user disable --now keyrack',
+      });
+    } else {
+      f.push({ level: 'ok', what: `daemon pid ${st.pid} on ${conn.path}; check: ${st.check}` });
+      if (st.mode === 'uid-only' && sid !== null) {
+        f.push({ level: 'warn', what: 'the daemon runs uid-only although this shell has a session id', fix: 'keyrack daemon stop; the next unlock starts one bound to this session' });
+      }
+    }
+    if (st.dumpable === false) f.push({ level: 'ok', what: 'daemon is non-dumpable (no ptrace, no /proc/<pid>/mem for your other processes)' });
+    else f.push({ level: 'FAIL', what: 'daemon is dumpable: processes of your uid can read its memory', fix: 'build the native module (./install.sh), then keyrack daemon stop' });
+  } finally {
+    conn.close();
+  }
 }
 
 async function checks(env: NodeJS.ProcessEnv): Promise<Finding[]> {
@@ -91,25 +116,18 @@ async function checks(env: NodeJS.ProcessEnv): Promise<Finding[]> {
     else if ((st.mode & 0o077) !== 0) f.push({ level: 'FAIL', what: `socket ${sock} has mode ${modeOf(st.mode)}`, fix: 'keyrack daemon stop; the next start creates it 0600' });
     else {
       const conn = await DaemonConnection.open(env);
-      if (!conn) {
-        f.push({ level: 'ok', what: `socket ${sock} is stale (no daemon); the next start replaces it` });
-      } else {
-        try {
-          const st2 = (await conn.request({ op: 'status' })).status!;
-          f.push({ level: 'ok', what: `daemon pid ${st2.pid} on ${sock}; check: ${st2.check}` });
-          if (st2.dumpable === false) f.push({ level: 'ok', what: 'daemon is non-dumpable (no ptrace, no /proc/<pid>/mem for your other processes)' });
-          else f.push({ level: 'FAIL', what: 'daemon is dumpable: processes of your uid can read its memory', fix: 'build the native module (./install.sh), then keyrack daemon stop' });
-          if (st2.mode === 'uid-only' && sid !== null) {
-            f.push({ level: 'warn', what: 'the daemon runs uid-only although this shell has a session id', fix: 'keyrack daemon stop; the next unlock starts one bound to this session' });
-          }
-        } finally {
-          conn.close();
-        }
-      }
+      if (conn) await reportDaemon(f, conn, sid);
+      else f.push({ level: 'ok', what: `socket ${sock} is stale (no daemon); the next start replaces it` });
     }
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') f.push({ level: 'ok', what: 'daemon not running (keyrack unlock starts it)' });
-    else f.push({ level: 'FAIL', what: `daemon socket${sock ? ` ${sock}` : ''}: ${messageOf(e)}`, fix: sock ? `remove it if it is not yours: rm ${sock}` : undefined });
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      // No daemon for this session: a user-wide one (systemd --user) may serve it.
+      const conn = sid === null ? null : await DaemonConnection.open(env).catch(() => null);
+      if (conn) await reportDaemon(f, conn, sid);
+      else f.push({ level: 'ok', what: 'daemon not running (keyrack unlock starts it)' });
+    } else {
+      f.push({ level: 'FAIL', what: `daemon socket${sock ? ` ${sock}` : ''}: ${messageOf(e)}`, fix: sock ? `remove it if it is not yours: rm ${sock}` : undefined });
+    }
   }
 
   let used = new Set<VaultId>();

@@ -7,7 +7,7 @@
  * {
  *   "schema": 1,
  *   "session": number | null,          // this process's audit session id; null = unset (uid-only)
- *   "socket": string,                  // the socket path this session uses
+ *   "socket": string,                  // the socket of the daemon serving this shell (else this session's)
  *   "daemon": null | {                 // null: not running
  *     "pid": number,
  *     "session": number | null,        // the daemon's session; null in uid-only mode
@@ -15,8 +15,9 @@
  *     "check": string,                 // e.g. "SO_PEERCRED uid + audit session 3 via SO_PEERPIDFD"
  *     "startedAt": number,             // epoch ms
  *     "dumpable": boolean | null,      // false = non-dumpable; null = native module missing
- *     "refreshWindowMs": number
- *   },
+ *     "refreshWindowMs": number,
+ *     "shared": boolean                // a user-wide daemon (KEYRACK_USER_DAEMON=1, systemd --user)
+ *   },                                 //   serving every session of this uid; see docs/systemd.md
  *   "keys": [{ "name": string, "expiresAt": number, "secondsLeft": number,
  *              "refresh": boolean, "vars"?: string[] }],   // vars: aws.sso keys
  *   "manifest": null | {
@@ -53,15 +54,16 @@ export interface StatusJson {
 }
 
 async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
-  const st = await withDaemon(env, async (c) => (await c.request({ op: 'status' })).status!);
+  const got = await withDaemon(env, async (c) => ({ st: (await c.request({ op: 'status' })).status!, path: c.path }));
+  const st = got?.st;
   const now = Date.now();
   const out: StatusJson = {
-    schema: 1, session: sessionId(), socket: socketPath(env, false), daemon: null, keys: [], manifest: null, manifestError: null,
+    schema: 1, session: sessionId(), socket: got?.path ?? socketPath(env, false), daemon: null, keys: [], manifest: null, manifestError: null,
   };
   if (st) {
     out.daemon = {
       pid: st.pid, session: st.session, mode: st.mode, check: st.check,
-      startedAt: st.startedAt, dumpable: st.dumpable, refreshWindowMs: st.refreshWindowMs,
+      startedAt: st.startedAt, dumpable: st.dumpable, refreshWindowMs: st.refreshWindowMs, shared: st.shared === true,
     };
     out.keys = st.keys.map((k) => ({ ...k, secondsLeft: Math.max(0, Math.floor((k.expiresAt - now) / 1000)) }));
   }
@@ -98,7 +100,11 @@ function text(s: StatusJson): string {
   if (s.daemon) {
     const d = s.daemon;
     row('daemon', `running, pid ${d.pid}, up ${formatDuration(Date.now() - d.startedAt)}${d.dumpable === false ? ', non-dumpable' : ', DUMPABLE'}`);
-    row('session', d.session === null ? 'uid-only: no audit session id' : String(d.session));
+    if (d.shared) {
+      row('session', `user-wide daemon (uid-only): serves every login session of your uid${s.session === null ? '' : `; this shell is in session ${s.session}`}`);
+    } else {
+      row('session', d.session === null ? 'uid-only: no audit session id' : String(d.session));
+    }
     row('check', d.check);
   } else {
     row('daemon', 'not running (keyrack unlock starts it)');

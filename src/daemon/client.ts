@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { KeyrackError, UserError } from '../errors.js';
-import { files, socketPath, type Env } from '../paths.js';
+import { files, sessionId, socketPath, userSocketPath, type Env } from '../paths.js';
 import { daemonEnv } from './env.js';
 import { checkServer } from './peer.js';
 import {
@@ -45,9 +45,22 @@ export class DaemonConnection {
   /**
    * Connects to this session's daemon. Null when none is running (no socket, or a
    * stale one). Throws when the socket belongs to someone else or the daemon refuses us.
+   *
+   * A shell in a login session whose session has no daemon uses the user-wide one
+   * (uid-only, started with KEYRACK_USER_DAEMON=1, e.g. by systemd --user) — only
+   * that: any other uid-only daemon is left alone, without a byte sent to it.
    */
-  static open(env: Env = process.env): Promise<DaemonConnection | null> {
-    const path = socketPath(env, false);
+  static async open(env: Env = process.env): Promise<DaemonConnection | null> {
+    const own = await DaemonConnection.openAt(socketPath(env, false), env);
+    if (own || sessionId() === null) return own;
+    // Opportunistic: whatever is wrong there, this session simply has no daemon yet.
+    const user = await DaemonConnection.openAt(userSocketPath(env), env).catch(() => null);
+    if (user && user.hello.mode === 'uid-only' && user.hello.shared === true) return user;
+    user?.close();
+    return null;
+  }
+
+  private static openAt(path: string, env: Env): Promise<DaemonConnection | null> {
     return new Promise((resolve, reject) => {
       const sock = createConnection(path);
       const decoder = new FrameDecoder();

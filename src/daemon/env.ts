@@ -5,6 +5,13 @@
  */
 import { INSECURE_ENV } from './peer.js';
 
+/**
+ * `KEYRACK_USER_DAEMON=1 keyrack daemon run` (the systemd user unit sets it): a
+ * daemon without an audit session that serves every login session of its user.
+ * Deliberately not in the whitelist: a daemon started on demand never becomes one.
+ */
+export const USER_DAEMON_ENV = 'KEYRACK_USER_DAEMON';
+
 const KEEP = new Set([
   'HOME', 'USER', 'LOGNAME', 'PATH', 'LANG', 'TZ',
   'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'KEYRACK_REFRESH_WINDOW', INSECURE_ENV,

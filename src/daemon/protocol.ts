@@ -32,6 +32,12 @@ export interface Hello {
   session: number | null;
   mode: 'session' | 'uid-only';
   gen: string;
+  /**
+   * A uid-only daemon started to serve every login session of its user
+   * (KEYRACK_USER_DAEMON=1, e.g. under systemd --user): shells whose own session
+   * has no daemon may use it. Absent from daemons that do not.
+   */
+  shared?: boolean;
 }
 
 export interface Refused {
@@ -82,6 +88,8 @@ export interface DaemonStatus {
   dumpable: boolean | null;
   /** Refreshable keys are re-fetched this long before they expire. */
   refreshWindowMs: number;
+  /** See Hello.shared. */
+  shared?: boolean;
   keys: KeyStatus[];
 }
 

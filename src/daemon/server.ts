@@ -15,7 +15,7 @@ import { daemonLockPath, files, socketPath, type Env } from '../paths.js';
 import { isVaultId } from '../registry.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { AuditLog, callerOf, type Caller } from './audit.js';
-import { scrubOwnEnv } from './env.js';
+import { scrubOwnEnv, USER_DAEMON_ENV } from './env.js';
 import { callerCheck, checkSocketPath, myUid, type CallerCheck } from './peer.js';
 import {
   encodeFrame, FrameDecoder, IDLE_TIMEOUT_MS, MAX_FRAME, PROTOCOL_VERSION, parseRequest,
@@ -127,7 +127,9 @@ function listen(server: Server, path: string): Promise<void> {
 }
 
 export async function runDaemon(env: Env = process.env): Promise<number> {
-  const log = new Log(files.daemonLog(env), process.stderr.isTTY === true);
+  // Read before scrubOwnEnv: under systemd the log also goes to the journal.
+  const userDaemon = env[USER_DAEMON_ENV] === '1';
+  const log = new Log(files.daemonLog(env), process.stderr.isTTY === true || env.JOURNAL_STREAM !== undefined);
   let check: CallerCheck;
   let path: string;
   try {
@@ -165,7 +167,15 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new KeyrackError(`cannot remove the stale socket ${path}: ${(e as Error).message}`);
   }
 
-  let gen = bumpGeneration(env);
+  // A user-wide daemon (uid-only, KEYRACK_USER_DAEMON=1) serves shells of any session;
+  // their hooks watch their own session's generation file, so it bumps those too.
+  const shared = userDaemon && check.mode === 'uid-only';
+  const sessions = new Set<number>();
+  const bumpAll = (): string => {
+    if (shared) for (const sid of sessions) bumpGeneration(env, sid);
+    return bumpGeneration(env);
+  };
+  let gen = bumpAll();
   const startedAt = Date.now();
   const window = refreshWindow(env, log);
   const conns = new Set<Socket>();
@@ -178,7 +188,7 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
     refreshWindowMs: window,
     log: (l) => log.line(l),
     onChange: () => {
-      gen = bumpGeneration(env);
+      gen = bumpAll();
       armIdle();
     },
     canRefresh: (source) => isVaultId(source.vault),
@@ -206,7 +216,7 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
   function armIdle(): void {
     clearTimeout(idleTimer);
     idleTimer = undefined;
-    if (!stopping && store.size === 0 && conns.size === 0) {
+    if (!stopping && !shared && store.size === 0 && conns.size === 0) {
       idleTimer = setTimeout(() => shutdown(`idle and empty for ${IDLE_EXIT_MS / 1000}s`), IDLE_EXIT_MS);
     }
   }
@@ -233,7 +243,7 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
       // Remove the socket only if it is still the one we bound.
       if (socketIno !== undefined && lstatSync(path).ino === socketIno) unlinkSync(path);
     } catch { /* already gone */ }
-    bumpGeneration(env); // shells re-export: every key is gone
+    bumpAll(); // shells re-export: every key is gone
     log.line(`stopping: ${why}; memory purged`);
     audit.close();
     log.close();
@@ -250,7 +260,7 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
   function status(): DaemonStatus {
     return {
       pid: process.pid, session: check.session, mode: check.mode, check: check.describe(),
-      startedAt, socket: path, gen, dumpable, refreshWindowMs: window, keys: store.status(),
+      startedAt, socket: path, gen, dumpable, refreshWindowMs: window, shared, keys: store.status(),
     };
   }
 
@@ -321,7 +331,8 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
     }
     const who = verdict.pid === null ? 'unchecked peer' : `pid ${verdict.pid}`;
     const caller = callerOf(verdict);
-    const hello: Hello = { keyrack: PROTOCOL_VERSION, pid: process.pid, session: check.session, mode: check.mode, gen };
+    if (shared && caller.session !== null && sessions.size < 256) sessions.add(caller.session);
+    const hello: Hello = { keyrack: PROTOCOL_VERSION, pid: process.pid, session: check.session, mode: check.mode, gen, ...(shared ? { shared } : {}) };
     const decoder = new FrameDecoder();
     s.setEncoding('utf8');
     s.setTimeout(IDLE_TIMEOUT_MS, () => s.destroy());
@@ -413,7 +424,9 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
     throw new KeyrackError(`the daemon's caller check does not work here (${self.reason ?? self.error}); see ${files.daemonLog(env)}`);
   }
 
-  const modeLine = check.mode === 'session' ? `session ${check.session}` : 'uid-only: no audit session id';
+  const modeLine = check.mode === 'session'
+    ? `session ${check.session}${userDaemon ? ` (${USER_DAEMON_ENV}=1 ignored: a daemon with a session serves only it)` : ''}`
+    : `uid-only: no audit session id${shared ? `; user-wide (${USER_DAEMON_ENV}=1): serves every login session of uid ${myUid()}, never exits when idle` : ''}`;
   log.line(
     `started: uid ${myUid()}, ${modeLine}, check: ${check.describe()}, socket ${path}, ` +
     `${dumpable === false ? 'non-dumpable' : 'DUMPABLE (no native module)'}, refresh window ${formatDuration(window)}`,
