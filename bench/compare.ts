@@ -19,7 +19,7 @@ import { fmtMs, fmtRatio, median, pct, round3 } from './stats.ts';
 const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 const cfg = quick
   ? { promptRounds: 3, promptN: { keyrack: 100, direnv: 5 }, countN: { keyrack: 20, direnv: 3 }, cdRounds: 2, cdN: 3, execRounds: 3, concurrent: 200, getN: 200, unlockRounds: 2 }
-  : { promptRounds: 7, promptN: { keyrack: 500, direnv: 20 }, countN: { keyrack: 50, direnv: 10 }, cdRounds: 4, cdN: 8, execRounds: 15, concurrent: 200, getN: 1000, unlockRounds: 5 };
+  : { promptRounds: 7, promptN: { keyrack: 500, direnv: 20 }, countN: { keyrack: 50, direnv: 10 }, cdRounds: 4, cdN: 8, execRounds: 15, concurrent: 200, getN: 1000, unlockRounds: 6 };
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 
 const started = performance.now();
@@ -64,14 +64,14 @@ try {
   });
   const cd = await phase('cd in and out', () => cdCost(f, cfg.cdRounds, cfg.cdN, progress));
   const exec = await phase(`keyrack exec -- true vs true vs node -e ''`, () => execCost(f, cfg.execRounds));
-  // GET before the bursts of 200 processes, which leave the machine busy for a while.
+  // GET and unlock before the bursts of 200 processes, which leave the machine busy for a while.
   const get = await phase(`daemon GET x${cfg.getN}`, () => daemonGet(f, cfg.getN));
+  const unlock = await phase('unlock 1 vs 50 os.secure keys', () => unlockCost(f, cfg.unlockRounds));
   const conc = await phase(`${cfg.concurrent} concurrent exports through the hook`, () => concurrentExports(f, cfg.concurrent, f.hooks.keyrack.bash));
   const concNode = await phase(`${cfg.concurrent} concurrent exports by the Node CLI`, () => concurrentExports(f, cfg.concurrent, f.nodeExportHook));
   await new Promise((r) => setTimeout(r, 2000));
   const rssBurst = rssBytes(f.daemonPid);
-  const unlock = await phase('unlock 1 vs 50 os.secure keys', () => unlockCost(f, cfg.unlockRounds));
-  await new Promise((r) => setTimeout(r, 5000));
+  await new Promise((r) => setTimeout(r, 8000));
   const rssEnd = rssBytes(f.daemonPid);
   const m = machine();
 
@@ -139,16 +139,19 @@ try {
     });
   }
   {
+    // Each run takes seconds, so load drifts between rounds: compare each 50-key
+    // run with the 1-key run next to it, and take the median of those ratios.
     const u50 = median(unlock.fifty);
     const u1 = median(unlock.one);
+    const paired = median(unlock.fifty.map((x, i) => x / unlock.one[i]!));
     rows.push({
-      id: '7', what: 'keyrack unlock, 50 os.secure keys vs 1', keyrack: `50 keys ${fmtMs(u50)}`, baseline: `1 key ${fmtMs(u1)}`,
-      ratio: fmtRatio(u50 / u1), goal: '≤ 1.3×', met: u50 / u1 <= 1.3 && unlock.fails.length === 0,
+      id: '7', what: 'keyrack unlock, 50 os.secure keys vs 1 (ratio: median of adjacent pairs)', keyrack: `50 keys ${fmtMs(u50)}`, baseline: `1 key ${fmtMs(u1)}`,
+      ratio: fmtRatio(paired), goal: '≤ 1.3×', met: paired <= 1.3 && unlock.fails.length === 0,
     });
   }
   rows.push({
     id: '8', what: 'daemon RSS when idle (VmRSS)',
-    keyrack: `${MB(rssStart).toFixed(1)} MB at start; ${MB(rssBurst).toFixed(1)} MB 2 s after the GET and export bursts; ${MB(rssEnd).toFixed(1)} MB at the end`,
+    keyrack: `${MB(rssStart).toFixed(1)} MB at start; ${MB(rssBurst).toFixed(1)} MB 2 s after the bursts of 200 exports; ${MB(rssEnd).toFixed(1)} MB 10 s after`,
     baseline: '', ratio: '', goal: '≤ 60 MB', met: Math.max(rssStart, rssBurst, rssEnd) <= 60e6,
   });
 
