@@ -3,9 +3,10 @@
  * checked, the keys held (names and time left — never values), and the current
  * manifest's keys as ready / locked / absent, with its trust.
  *
- * JSON schema (stable; fields are only ever added):
+ * JSON schema (stable; fields are only ever added; documented in docs/json.md):
  * {
- *   "schema": 1,
+ *   "version": 1,
+ *   "schema": 1,                       // the same, under its first name
  *   "session": number | null,          // this process's audit session id; null = unset (uid-only)
  *   "socket": string,                  // the socket of the daemon serving this shell (else this session's)
  *   "daemon": null | {                 // null: not running
@@ -44,6 +45,7 @@ import type { DaemonStatus } from '../daemon/protocol.js';
 type State = 'ready' | 'locked' | 'absent';
 
 export interface StatusJson {
+  version: 1;
   schema: 1;
   session: number | null;
   socket: string;
@@ -58,7 +60,7 @@ async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
   const st = got?.st;
   const now = Date.now();
   const out: StatusJson = {
-    schema: 1, session: sessionId(), socket: got?.path ?? socketPath(env, false), daemon: null, keys: [], manifest: null, manifestError: null,
+    version: 1, schema: 1, session: sessionId(), socket: got?.path ?? socketPath(env, false), daemon: null, keys: [], manifest: null, manifestError: null,
   };
   if (st) {
     out.daemon = {
