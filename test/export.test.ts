@@ -138,8 +138,8 @@ test('an aws.sso key expands to its AWS_* variables; renaming it is refused with
   await ok(['allow', dirs.alias]);
 
   const r = await exportIn(dirs.aws);
-  assert.deepEqual(r.json!.set, { AWS_ACCESS_KEY_ID: 'AKIAEXPORTTEST00001', AWS_SECRET_ACCESS_KEY: 'export/secret+1', A: 'value a' });
-  assert.equal(r.stderr, 'keyrack: +AWS_ACCESS_KEY_ID +AWS_SECRET_ACCESS_KEY +A\n');
+  assert.deepEqual(r.json!.set, { AWS_ACCESS_KEY_ID: 'AKIAEXPORTTEST00001', AWS_SECRET_ACCESS_KEY: 'export/secret+1', AWS_SESSION_TOKEN: '', A: 'value a' });
+  assert.equal(r.stderr, 'keyrack: +AWS_ACCESS_KEY_ID +AWS_SECRET_ACCESS_KEY +AWS_SESSION_TOKEN +A\n');
 
   const alias = await exportIn(dirs.alias);
   assert.deepEqual(alias.json!.set, { A: 'value a' });

@@ -121,6 +121,10 @@ export function parseExport(text: string, now = Date.now()): AwsCredentials | st
   for (const need of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
     if (!env[need]) return `its output has no ${need}`;
   }
+  // Long-term keys come without a session token. An empty one masks a stale token
+  // the shell may hold from elsewhere (the SDKs treat empty as unset), and leaving
+  // the project restores it with the rest.
+  env.AWS_SESSION_TOKEN ??= '';
   const exp = env.AWS_CREDENTIAL_EXPIRATION;
   if (exp === undefined) return { env };
   const at = parseIso(exp);
