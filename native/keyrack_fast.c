@@ -96,11 +96,16 @@ static int private_dir(const char *dir) {
   return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid() && (st.st_mode & 0777) == 0700;
 }
 
-static void socket_path(char *out, size_t size) {
-  char tag[32];
+static unsigned long long own_session(void) {
   FILE *f = fopen("/proc/self/sessionid", "r");
   unsigned long long sid = 4294967295ULL;
   if (f) { if (fscanf(f, "%llu", &sid) != 1) sid = 4294967295ULL; fclose(f); }
+  return sid;
+}
+
+/* The socket of session `sid`, or the uid-wide one when sid is unset. */
+static void socket_path(char *out, size_t size, unsigned long long sid) {
+  char tag[32];
   if (sid == 4294967295ULL) snprintf(tag, sizeof tag, "u%u", (unsigned)getuid());
   else snprintf(tag, sizeof tag, "%llu", sid);
 
@@ -236,6 +241,25 @@ static void write_all(int fd, const char *p, size_t n) {
   }
 }
 
+/* Connects to a daemon socket of ours; -1 when there is none (or not ours). */
+static int open_daemon(unsigned long long sid) {
+  char path[4200];
+  socket_path(path, sizeof path, sid);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  memcpy(sa.sun_path, path, strlen(path) + 1);
+  /* A socket planted by another user gets nothing from us. */
+  struct ucred cr;
+  socklen_t len = sizeof cr;
+  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+      getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 || cr.uid != getuid()) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 int main(int argc, char **argv) {
   if (argc != 5 || strcmp(argv[3], "export") != 0) {
     fprintf(stderr, "usage: keyrack-fast NODE SCRIPT export SHELL\n");
@@ -244,21 +268,21 @@ int main(int argc, char **argv) {
   fallback_argv = argv + 1;
   const char *shell = argv[4];
 
-  char path[4200];
-  socket_path(path, sizeof path);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) fallback();
-  struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  memcpy(sa.sun_path, path, strlen(path) + 1);
-  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) fallback();
-  /* A socket planted by another user gets nothing from us. */
-  struct ucred cr;
-  socklen_t len = sizeof cr;
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 || cr.uid != getuid()) fallback();
-
   long long deadline = now_ms() + 5000;
   buf_t line = {0};
-  read_line(fd, &line, deadline);
+  unsigned long long sid = own_session();
+  int fd = open_daemon(sid);
+  if (fd < 0 && sid != 4294967295ULL) {
+    /* No daemon for this session: a user-wide one (systemd --user) may serve it,
+       but only one that says so in its hello; any other gets not a byte. */
+    fd = open_daemon(4294967295ULL);
+    if (fd < 0) fallback();
+    read_line(fd, &line, deadline);
+    if (!strstr(line.p, "\"shared\":true")) fallback();
+  } else {
+    if (fd < 0) fallback();
+    read_line(fd, &line, deadline);
+  }
   if (!strstr(line.p, "\"keyrack\":1")) fallback();
 
   char cwd[4096];
