@@ -24,7 +24,7 @@ function registerKey(sb: Sandbox, name: string): void {
 
 /** Runs a script in a fresh audit session (sh; $K is keyrack, $NODE node). */
 function inSession(sb: Sandbox, script: string, env: NodeJS.ProcessEnv = {}) {
-  return run('sh', ['-c', `echo 1000 > /proc/self/loginuid || exit 99\n${script}`], { env: { ...sb.env, NODE: process.execPath, K: KEYRACK, ...env } });
+  return run('sh', ['-c', `echo 1000 > /proc/self/loginuid || exit 99\n${script}`], { env: { ...sb.env, NODE: process.execPath, K: KEYRACK, FAST: join(ROOT, 'native', 'build', 'Release', 'keyrack-fast'), ...env } });
 }
 
 async function waitFor(path: string): Promise<void> {
@@ -44,11 +44,17 @@ test('a shell in a login session uses the user-wide daemon when its session has 
     assert.match(put.stdout, /"shared":true/);
     assert.match(put.stdout, /"ok":true/);
 
+    const proj = join(sb.dir, 'proj');
+    mkdirSync(proj);
+    writeFileSync(join(proj, '.keyrack'), 'A\n');
+    assert.equal((await keyrack(['allow', proj], { env: sb.env })).code, 0);
     const r = await inSession(sb, `
       S=$(cat /proc/self/sessionid)
       echo "session $S"
       "$NODE" "$K" status --json > "$XDG_RUNTIME_DIR/status.json" || exit 98
       "$NODE" "$K" get A || exit 97
+      # The hook's native client finds the shared daemon too (/bin/false: no node fallback).
+      (cd "${proj}" && "$FAST" /bin/false "$K" export bash; echo "fast: $?")
       G="$XDG_RUNTIME_DIR/keyrack.$S.gen"
       before=$(cat "$G" 2>/dev/null)
       "$NODE" "$K" lock A 2>/dev/null || exit 96
@@ -66,6 +72,8 @@ test('a shell in a login session uses the user-wide daemon when its session has 
     assert.equal(st.daemon.shared, true);
     assert.equal(st.socket, userSock);
     assert.match(r.stdout, /^alpha$/m);
+    assert.match(r.stdout, /^export A=alpha$/m);
+    assert.match(r.stdout, /^fast: 0$/m);
     assert.match(r.stdout, /^hooks woken$/m, 'a change bumps the generation file of the session that used it');
     assert.match(r.stdout, /^get after lock: 2$/m);
     assert.match(r.stdout, /warn\s+the user-wide daemon \(pid \d+ on .*keyrack\.u0\.sock, KEYRACK_USER_DAEMON=1\) serves this shell in session \d+: it checks only your uid/);
@@ -95,12 +103,19 @@ test('a uid-only daemon started without KEYRACK_USER_DAEMON is not used from a l
     const put = await run(process.execPath, [PROBE, userSock, JSON.stringify({ id: 1, op: 'put', ttlMs: 600_000, keys: { A: { value: 'alpha' } } })], {});
     assert.doesNotMatch(put.stdout, /"shared"/);
 
+    const proj = join(sb.dir, 'proj');
+    mkdirSync(proj);
+    writeFileSync(join(proj, '.keyrack'), 'A\n');
+    assert.equal((await keyrack(['allow', proj], { env: sb.env })).code, 0);
     const r = await inSession(sb, `
+      (cd "${proj}" && "$FAST" /bin/false "$K" export bash; echo "fast: $?")
       "$NODE" "$K" get A; echo "get: $?"
       "$NODE" "$K" status --json > "$XDG_RUNTIME_DIR/status.json"
       "$NODE" "$K" daemon start
       "$NODE" "$K" daemon stop`);
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^fast: 1$/m, 'the native client handed over to node (/bin/false) instead');
+    assert.doesNotMatch(r.stdout, /alpha/);
     assert.match(r.stdout, /^get: 2$/m);
     assert.match(r.stderr, /A is locked/);
     const st = JSON.parse(readFileSync(join(sb.env.XDG_RUNTIME_DIR!, 'status.json'), 'utf8')) as { daemon: unknown; socket: string };
