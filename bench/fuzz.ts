@@ -50,6 +50,7 @@ try {
   if (r.refused.otherFrames > 0) problems.push(`${r.refused.otherFrames} frames other than a refusal went to refused callers`);
   if (r.logLeaks.length > 0) problems.push(`a value in ${r.logLeaks.join(', ')}`);
   if (r.rssAfterKb >= r.rssBaselineKb + 30 * 1024) problems.push('RSS did not come back within 30 MiB of the baseline');
+  if (r.fdsAfter > r.fdsBaseline + 2) problems.push(`open fds grew from ${r.fdsBaseline} to ${r.fdsAfter}`);
 
   console.log(`\nkeyrack protocol fuzz — seed ${seed}, ${f.seconds.toFixed(1)} s, ${(Date.now() - t0) / 1000} s in all`);
   console.log(`  connections        ${f.connections} (${(f.connections / f.seconds).toFixed(0)}/s), ${(f.bytesSent / 1048576).toFixed(1)} MiB sent`);
@@ -58,6 +59,7 @@ try {
   console.log(`  bad frames         ${f.badFrames} (must be 0)`);
   console.log(`  refused callers    ${r.ownSession ? `${r.refused.attempts} attempts (${r.refused.sessionProbes} from another session), ${r.refused.refusedFrames} refusals, ${r.refused.leaks} leaks, ${r.refused.otherFrames} other frames; ${r.auditRefusedRecords} audit records` : 'not tested (not root: uid-only daemon)'}`);
   console.log(`  daemon             pid ${r.pidBefore} → ${r.pidAfter}; canaries ${r.canaryIntact ? 'intact' : 'LOST'}`);
+  console.log(`  open fds           ${r.fdsBaseline} after the warm-up, ${r.fdsAfter} after the fuzz`);
   console.log(`  RSS                baseline ${mib(r.rssBaselineKb)}, peak ${mib(r.rssPeakKb)}, after settling ${mib(r.rssAfterKb)}`);
   console.log(problems.length === 0 ? '\nOK' : `\nPROBLEMS:\n  ${problems.join('\n  ')}`);
   process.exitCode = problems.length === 0 ? 0 : 1;

@@ -35,6 +35,9 @@ test(`a fuzzed daemon keeps its pid, keeps serving, leaks nothing to refused cal
     // Memory back near the baseline (generous: V8 keeps some heap once grown).
     assert.ok(r.rssAfterKb > 0 && r.rssAfterKb < r.rssBaselineKb + 30 * MB, `RSS ${r.rssAfterKb} kB after, baseline ${r.rssBaselineKb} kB: ${info}`);
 
+    // Every connection's file descriptors (socket, /proc handle) were closed.
+    assert.ok(r.fdsBaseline > 0 && r.fdsAfter <= r.fdsBaseline + 2, `fds ${r.fdsBaseline} → ${r.fdsAfter}: ${info}`);
+
     // Refused callers saw a refusal and nothing else; no log holds a value.
     assert.deepEqual(r.logLeaks, [], info);
     if (r.ownSession) {

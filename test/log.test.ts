@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { KEYRACK, keyrack, sandbox, type Sandbox } from './helpers.ts';
 import { AuditLog, type Caller } from '../src/daemon/audit.ts';
 
-const peer = (pid: number | null, session: number | null = 3): Caller => ({ pid, uid: 1000, session, start: null });
+const peer = (pid: number | null, session: number | null = 3): Caller => ({ pid, uid: 1000, session, proc: null });
 const auditPath = (sb: Sandbox) => join(sb.env.XDG_STATE_HOME!, 'keyrack', 'audit.log');
 /** A log whose records carry fixed times and (pid null) no /proc lookups. */
 function writer(sb: Sandbox, maxBytes?: number): AuditLog {
@@ -40,7 +40,7 @@ test('human form: aligned lines in local time, REFUSED marked, no escape sequenc
     a.close();
     // A record as another daemon might have written it, with a hostile cwd.
     const { appendFileSync } = await import('node:fs');
-    appendFileSync(auditPath(sb), JSON.stringify({ time: '2024-03-05T06:08:00.000Z', op: 'get', keys: ['B'], pid: 42, uid: 1000, session: 3, exe: '/usr/bin/node', cwd: '/tmp/\u001b]0;pwned\u0007x', pexe: '/usr/bin/bash' }) + '\nnot json\n');
+    appendFileSync(auditPath(sb), JSON.stringify({ time: '2024-03-05T06:08:00.000Z', op: 'get', keys: ['B'], pid: 42, uid: 1000, session: 3, exe: '/usr/bin/node', cwd: '/tmp/\u001b]0;pwned\u0007x' }) + '\nnot json\n');
 
     const r = await keyrack(['log'], { env: sb.env });
     assert.equal(r.code, 0, r.stderr);
@@ -49,7 +49,7 @@ test('human form: aligned lines in local time, REFUSED marked, no escape sequenc
     assert.match(lines[0]!, /^2024-03-05 06:07:09  get      GITHUB_TOKEN,NPM_TOKEN  pid -\s+session 3  \?\s+\?$/);
     assert.match(lines[1]!, /^2024-03-05 06:07:10  export   A\s+pid -\s+session -  /);
     assert.match(lines[2]!, /^2024-03-05 06:07:11  REFUSED  uid 1000\s+pid -\s+session 9 .*peer audit session 9 is not the daemon's session 3$/);
-    assert.match(lines[3]!, /^2024-03-05 06:08:00  get      B\s+pid 42\s+session 3  \/usr\/bin\/node ← bash\s+\/tmp\/\\x1b\]0;pwned\\x07x$/);
+    assert.match(lines[3]!, /^2024-03-05 06:08:00  get      B\s+pid 42\s+session 3  \/usr\/bin\/node\s+\/tmp\/\\x1b\]0;pwned\\x07x$/);
     // Aligned: the pid column starts at the same offset on every line.
     assert.equal(new Set(lines.map((l) => l.indexOf(' pid '))).size, 1);
     assert.ok(!r.stdout.includes('\u001b'), 'no escape sequence, no colour off a TTY');

@@ -99,12 +99,11 @@ class Printer {
   private cells(r: AuditRecord) {
     const keys = r.op === 'refused' ? `uid ${r.uid ?? '?'}` : r.op === 'suppressed' ? `×${r.count ?? '?'}` : clean((r.keys ?? []).join(','));
     const exe = r.exe === null || r.exe === undefined ? '?' : clean(r.exe);
-    const parent = r.pexe ? ` ← ${clean(basename(r.pexe))}` : '';
     return {
       keys,
       pid: r.pid === null || r.pid === undefined ? '-' : String(r.pid),
       session: r.session === null || r.session === undefined ? '-' : String(r.session),
-      exe: `${exe}${parent}`,
+      exe,
       cwd: r.cwd === null || r.cwd === undefined ? '?' : clean(r.cwd),
     };
   }

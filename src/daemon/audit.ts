@@ -3,7 +3,8 @@
  * connection it refuses, in files.auditLog ($XDG_STATE_HOME/keyrack/audit.log,
  * 0600). Never a value: key names, and who asked as the kernel reports it — the
  * pid, uid and audit session from the connection's peer check, the executable
- * and cwd read from /proc while the connection is open.
+ * and cwd read from /proc at request time, through a handle on the caller's
+ * /proc directory taken at connect (so a recycled pid cannot lend its identity).
  *
  * Cheap on the GET path: one write(2) per record on an O_APPEND fd, no fsync.
  * Capped: past maxBytes the file rotates (audit.log → .1 → .2 → .3). Several
@@ -15,7 +16,7 @@
  * records away); what the limit held back is counted in a "suppressed" record.
  */
 import {
-  closeSync, fchmodSync, fstatSync, openSync, readSync, readlinkSync, renameSync, statSync, writeSync,
+  closeSync, constants, fchmodSync, fstatSync, openSync, readlinkSync, renameSync, statSync, writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { ensureDir } from '../fsutil.js';
@@ -32,8 +33,12 @@ export interface Caller {
   pid: number | null;
   uid: number | null;
   session: number | null;
-  /** /proc/<pid>/stat start time at connect: exe and cwd are trusted only while it still matches. */
-  start: string | null;
+  /**
+   * An fd on /proc/<pid>, opened at connect: lookups through it reach that very
+   * process or fail once it is gone, never a later process that got its pid.
+   * Closed by releaseCaller when the connection closes.
+   */
+  proc: number | null;
 }
 
 export type AuditOp = 'get' | 'export';
@@ -49,41 +54,13 @@ export interface AuditRecord {
   uid: number | null;
   /** Audit session id; null when unset. */
   session: number | null;
-  /** readlink /proc/<pid>/exe; null when unreadable or the process is gone. */
+  /** readlink /proc/<pid>/exe and cwd at request time; null when unreadable or the process is gone. */
   exe: string | null;
   cwd: string | null;
-  /** The caller's parent and its executable (keyrack itself is Node: this says who ran it). */
-  ppid?: number | null;
-  pexe?: string | null;
   /** refused: why. */
   reason?: string;
   /** suppressed: refused connections not recorded one by one. */
   count?: number;
-}
-
-const statBuf = Buffer.alloc(4096);
-
-/**
- * Fields 3… of /proc/<pid>/stat (after the parenthesised comm, which may hold
- * anything). One read into a reused buffer: readFileSync costs 3× as much here.
- */
-function statFields(pid: number): string[] | null {
-  let fd: number | undefined;
-  try {
-    fd = openSync(`/proc/${pid}/stat`, 'r');
-    const s = statBuf.toString('latin1', 0, readSync(fd, statBuf, 0, statBuf.length, 0));
-    return s.slice(s.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-/** The process start time (field 22): with the pid, it names one process for good. */
-export function startOf(pid: number | null): string | null {
-  if (pid === null) return null;
-  return statFields(pid)?.[19] ?? null;
 }
 
 function link(path: string): string | null {
@@ -95,19 +72,27 @@ function link(path: string): string | null {
 }
 
 export function callerOf(v: { pid: number | null; uid: number | null; session?: number | null }): Caller {
-  return { pid: v.pid, uid: v.uid, session: v.session ?? null, start: startOf(v.pid) };
+  let proc: number | null = null;
+  if (v.pid !== null) {
+    try {
+      proc = openSync(`/proc/${v.pid}`, constants.O_RDONLY | constants.O_DIRECTORY);
+    } catch { /* already gone: its records say so (exe and cwd null) */ }
+  }
+  return { pid: v.pid, uid: v.uid, session: v.session ?? null, proc };
 }
 
-/** Executable, cwd and parent of a caller now; nulls when it is gone or its pid was reused. */
-function whoNow(c: Caller): Pick<AuditRecord, 'exe' | 'cwd' | 'ppid' | 'pexe'> {
-  if (c.pid === null) return { exe: null, cwd: null };
-  const exe = link(`/proc/${c.pid}/exe`);
-  const cwd = link(`/proc/${c.pid}/cwd`);
-  // Read after the links: if the start time still matches, they were this process's.
-  const f = statFields(c.pid);
-  if (f === null || (c.start !== null && f[19] !== c.start)) return { exe: null, cwd: null };
-  const ppid = Number(f[1]);
-  return { exe, cwd, ppid, pexe: ppid > 0 ? link(`/proc/${ppid}/exe`) : null };
+export function releaseCaller(c: Caller): void {
+  if (c.proc === null) return;
+  try {
+    closeSync(c.proc);
+  } catch { /* closed already */ }
+  c.proc = null;
+}
+
+/** The caller's executable and cwd now, read through its /proc handle (so never another process's). */
+function whoNow(c: Caller): Pick<AuditRecord, 'exe' | 'cwd'> {
+  if (c.proc === null) return { exe: null, cwd: null };
+  return { exe: link(`/proc/self/fd/${c.proc}/exe`), cwd: link(`/proc/self/fd/${c.proc}/cwd`) };
 }
 
 export interface AuditOptions {
@@ -148,8 +133,8 @@ export class AuditLog {
     this.write({ time: this.now().toISOString(), op: r.op, keys: r.keys, pid, uid, session, ...whoNow(r.peer) });
   }
 
-  /** A connection that failed its peer check. */
-  refused(peer: Caller, reason: string): void {
+  /** A connection that failed its peer check (its /proc is looked at only when recorded). */
+  refused(peer: { pid: number | null; uid: number | null; session?: number | null }, reason: string): void {
     const t = Date.now();
     this.tokens = Math.min(REFUSED_BURST, this.tokens + ((t - this.refill) / 1000) * REFUSED_PER_S);
     this.refill = t;
@@ -159,8 +144,9 @@ export class AuditLog {
       return;
     }
     this.tokens--;
-    const { pid, uid, session } = peer;
-    this.write({ time: this.now().toISOString(), op: 'refused', pid, uid, session, ...whoNow(peer), reason });
+    const c = callerOf(peer);
+    this.write({ time: this.now().toISOString(), op: 'refused', pid: c.pid, uid: c.uid, session: c.session, ...whoNow(c), reason });
+    releaseCaller(c);
   }
 
   close(): void {

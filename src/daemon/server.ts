@@ -14,7 +14,7 @@ import { loadNative } from '../native.js';
 import { daemonLockPath, files, socketPath, type Env } from '../paths.js';
 import { isVaultId } from '../registry.js';
 import { formatDuration, parseDuration } from './duration.js';
-import { AuditLog, callerOf, type Caller } from './audit.js';
+import { AuditLog, callerOf, releaseCaller, type Caller } from './audit.js';
 import { scrubOwnEnv, USER_DAEMON_ENV } from './env.js';
 import { callerCheck, checkSocketPath, myUid, type CallerCheck } from './peer.js';
 import {
@@ -323,7 +323,7 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
     const verdict = check.verify(s);
     if (!verdict.ok) {
       log.line(`refused pid ${verdict.pid ?? '?'} uid ${verdict.uid ?? '?'}: ${verdict.reason}`);
-      audit.refused(callerOf(verdict), verdict.reason);
+      audit.refused(verdict, verdict.reason);
       s.on('data', () => { /* ignored: nothing it says matters */ });
       s.setTimeout(2000, () => s.destroy());
       s.end(encodeFrame({ error: 'refused', reason: verdict.reason }));
@@ -331,6 +331,7 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
     }
     const who = verdict.pid === null ? 'unchecked peer' : `pid ${verdict.pid}`;
     const caller = callerOf(verdict);
+    s.on('close', () => releaseCaller(caller));
     if (shared && caller.session !== null && sessions.size < 256) sessions.add(caller.session);
     const hello: Hello = { keyrack: PROTOCOL_VERSION, pid: process.pid, session: check.session, mode: check.mode, gen, ...(shared ? { shared } : {}) };
     const decoder = new FrameDecoder();

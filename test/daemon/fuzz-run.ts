@@ -14,7 +14,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
@@ -48,11 +48,22 @@ export interface ScenarioResult {
   rssBaselineKb: number;
   rssPeakKb: number;
   rssAfterKb: number;
+  /** Open fds of the daemon after the warm-up and after the fuzz (a leak per connection shows here). */
+  fdsBaseline: number;
+  fdsAfter: number;
   fuzz: FuzzSummary;
   refused: { attempts: number; refusedFrames: number; otherFrames: number; leaks: number; sessionProbes: number };
   logLeaks: string[];
   auditRefusedRecords: number;
   driverStderr: string;
+}
+
+function fdCount(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return -1;
+  }
 }
 
 function rssKb(pid: number): number {
@@ -83,6 +94,7 @@ async function driver(o: DriverOptions): Promise<void> {
   await fuzz({ socket, seed: o.seed ^ 0x5eed, seconds: Math.min(3, o.seconds / 2), concurrency: o.concurrency, canaries: CANARIES, hugeShare: o.hugeShare });
   await sleep(1000);
   const baseline = rssKb(pid);
+  const fdsBaseline = fdCount(pid);
   out({ ready: true, socket, pid });
 
   let peak = baseline;
@@ -98,6 +110,7 @@ async function driver(o: DriverOptions): Promise<void> {
     await sleep(100);
     after = rssKb(pid);
   }
+  const fdsAfter = fdCount(pid);
   let pidAfter: number | null = null;
   let canaryIntact = false;
   const c2 = await DaemonConnection.open(env);
@@ -110,7 +123,7 @@ async function driver(o: DriverOptions): Promise<void> {
     await c2.request({ op: 'stop' });
     c2.close();
   }
-  out({ summary, pidBefore: pid, pidAfter, canaryIntact, rssBaselineKb: baseline, rssPeakKb: peak, rssAfterKb: after });
+  out({ summary, pidBefore: pid, pidAfter, canaryIntact, rssBaselineKb: baseline, rssPeakKb: peak, rssAfterKb: after, fdsBaseline, fdsAfter });
 }
 
 // ---------------- the refused side (this process) ----------------
@@ -253,6 +266,8 @@ async function refusedSide(o: ScenarioOptions, x: Running): Promise<ScenarioResu
     rssBaselineKb: Number(final.rssBaselineKb),
     rssPeakKb: Number(final.rssPeakKb),
     rssAfterKb: Number(final.rssAfterKb),
+    fdsBaseline: Number(final.fdsBaseline),
+    fdsAfter: Number(final.fdsAfter),
     fuzz: final.summary as FuzzSummary,
     refused,
     logLeaks,
