@@ -110,7 +110,12 @@ async function driver(o: DriverOptions): Promise<void> {
     await sleep(100);
     after = rssKb(pid);
   }
-  const fdsAfter = fdCount(pid);
+  // Connections the fuzzer just closed may still be in teardown: a leak outlasts this.
+  let fdsAfter = fdCount(pid);
+  for (let i = 0; i < 50 && fdsAfter > fdsBaseline + 2; i++) {
+    await sleep(100);
+    fdsAfter = fdCount(pid);
+  }
   let pidAfter: number | null = null;
   let canaryIntact = false;
   const c2 = await DaemonConnection.open(env);
