@@ -23,7 +23,20 @@ echo "keyrack: bundling the CLI" >&2
 npm run --silent build </dev/null
 
 mkdir -p "$bindir"
-ln -sfn "$root/dist/keyrack.mjs" "$bindir/keyrack"
+fast="$root/native/build/Release/keyrack-fast"
+node_bin=$(command -v node)
+rm -f "$bindir/keyrack"
+if [ -x "$fast" ]; then
+  # A two-line launcher: keyrack-fast serves `exec` (and `export`) from the daemon
+  # without starting Node, and runs node on the bundle for everything else.
+  q() { printf "'%s'" "$(printf %s "$1" | sed "s/'/'\\\\''/g")"; }
+  tmp="$bindir/.keyrack.$$"
+  printf '#!/bin/sh\nexec %s %s %s "$@"\n' "$(q "$fast")" "$(q "$node_bin")" "$(q "$root/dist/keyrack.mjs")" > "$tmp"
+  chmod 755 "$tmp"
+  mv -f "$tmp" "$bindir/keyrack"
+else
+  ln -sfn "$root/dist/keyrack.mjs" "$bindir/keyrack"
+fi
 echo "keyrack: installed $bindir/keyrack" >&2
 
 case ":$PATH:" in

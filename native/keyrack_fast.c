@@ -7,7 +7,12 @@
  * owned by someone else, an old daemon, any surprise — it execs the Node CLI given
  * as its last argument, which does the same work the slow way and reports errors.
  *
- *   keyrack-fast NODE SCRIPT export SHELL      (the argv of `NODE SCRIPT export SHELL`)
+ *   keyrack-fast NODE SCRIPT ARGS...      (the argv of `NODE SCRIPT ARGS...`)
+ *
+ * `export SHELL` and `exec [--key K]... [--] CMD...` take the fast path; anything
+ * else, or any surprise, runs `NODE SCRIPT ARGS...` at once. For exec the daemon
+ * answers with the variables and this process becomes the command (execvp): its
+ * exit status, signals and terminal are the command's own, with nothing between.
  *
  * It sends the daemon its cwd and its environment (the daemon needs KEYRACK_STATE
  * and the current values of the variables it may restore); the daemon checks this
@@ -260,16 +265,8 @@ static int open_daemon(unsigned long long sid) {
   return fd;
 }
 
-int main(int argc, char **argv) {
-  if (argc != 5 || strcmp(argv[3], "export") != 0) {
-    fprintf(stderr, "usage: keyrack-fast NODE SCRIPT export SHELL\n");
-    return 2;
-  }
-  fallback_argv = argv + 1;
-  const char *shell = argv[4];
-
-  long long deadline = now_ms() + 5000;
-  buf_t line = {0};
+/* Connects to this session's daemon (or a shared user-wide one) and reads its hello. */
+static int connect_daemon(buf_t *line, long long deadline) {
   unsigned long long sid = own_session();
   int fd = open_daemon(sid);
   if (fd < 0 && sid != 4294967295ULL) {
@@ -277,49 +274,124 @@ int main(int argc, char **argv) {
        but only one that says so in its hello; any other gets not a byte. */
     fd = open_daemon(4294967295ULL);
     if (fd < 0) fallback();
-    read_line(fd, &line, deadline);
-    if (!strstr(line.p, "\"shared\":true")) fallback();
+    read_line(fd, line, deadline);
+    if (!strstr(line->p, "\"shared\":true")) fallback();
   } else {
     if (fd < 0) fallback();
-    read_line(fd, &line, deadline);
+    read_line(fd, line, deadline);
   }
-  if (!strstr(line.p, "\"keyrack\":1")) fallback();
+  if (!strstr(line->p, "\"keyrack\":1")) fallback();
+  return fd;
+}
 
+/* Appends ,"cwd":…,"env":{…} (valid UTF-8 entries only: JSON cannot carry others). */
+static void put_cwd_env(buf_t *req) {
   char cwd[4096];
   if (!getcwd(cwd, sizeof cwd)) fallback();
-  buf_t req = {0};
-  puts_(&req, "{\"id\":1,\"op\":\"export\",\"shell\":");
-  if (put_json_string(&req, (const unsigned char *)shell) < 0) fallback();
-  puts_(&req, ",\"cwd\":");
-  if (put_json_string(&req, (const unsigned char *)cwd) < 0) fallback();
-  puts_(&req, ",\"env\":{");
+  puts_(req, ",\"cwd\":");
+  if (put_json_string(req, (const unsigned char *)cwd) < 0) fallback();
+  puts_(req, ",\"env\":{");
   int first = 1;
   for (char **e = environ; *e; e++) {
     char *eq = strchr(*e, '=');
     if (!eq) continue;
-    size_t mark = req.len;
-    if (!first) put(&req, ",", 1);
+    size_t mark = req->len;
+    if (!first) put(req, ",", 1);
     *eq = 0;
-    int ok = put_json_string(&req, (const unsigned char *)*e) == 0;
+    int ok = put_json_string(req, (const unsigned char *)*e) == 0;
     *eq = '=';
-    if (ok) { put(&req, ":", 1); ok = put_json_string(&req, (const unsigned char *)eq + 1) == 0; }
-    if (!ok) { req.len = mark; req.p[mark] = 0; continue; } /* not UTF-8: cannot be ours */
+    if (ok) { put(req, ":", 1); ok = put_json_string(req, (const unsigned char *)eq + 1) == 0; }
+    if (!ok) { req->len = mark; req->p[mark] = 0; continue; }
     first = 0;
   }
-  puts_(&req, "}}\n");
-  write_all(fd, req.p, req.len);
+  puts_(req, "}");
+}
 
-  read_line(fd, &line, deadline);
-  const char *ok = field(line.p, "ok");
-  if (!ok || strncmp(ok, "true", 4) != 0) fallback(); /* e.g. an older daemon without "export" */
+/* Sends one request and reads the answer; falls back unless it is {"ok":true,…,"code":0…}. */
+static void ask(int fd, buf_t *req, buf_t *line, long long deadline, int need_code0) {
+  write_all(fd, req->p, req->len);
+  read_line(fd, line, deadline);
+  const char *ok = field(line->p, "ok");
+  if (!ok || strncmp(ok, "true", 4) != 0) fallback(); /* e.g. an older daemon */
+  const char *code = field(line->p, "code");
+  if (!code || (need_code0 && atoi(code) != 0)) fallback();
+}
+
+static int fast_export(const char *shell) {
+  long long deadline = now_ms() + 5000;
+  buf_t line = {0}, req = {0};
+  int fd = connect_daemon(&line, deadline);
+  puts_(&req, "{\"id\":1,\"op\":\"export\",\"shell\":");
+  if (put_json_string(&req, (const unsigned char *)shell) < 0) fallback();
+  put_cwd_env(&req);
+  puts_(&req, "}\n");
+  ask(fd, &req, &line, deadline, 0);
   const char *code = field(line.p, "code");
   const char *out = field(line.p, "stdout");
   const char *err = field(line.p, "stderr");
-  if (!code || !out || !err) fallback();
+  if (!out || !err) fallback();
   buf_t o = {0}, e = {0};
   if (json_string(&out, &o) < 0 || json_string(&err, &e) < 0) fallback();
   close(fd);
   write_all(1, o.p, o.len);
   write_all(2, e.p, e.len);
   return atoi(code);
+}
+
+/* exec's own options, as src/cli.ts reads them; anything else → the Node CLI. */
+static int fast_exec(int argc, char **argv) {
+  buf_t keys = {0};
+  puts_(&keys, "[");
+  int i = 0, nkeys = 0;
+  for (; i < argc; i++) {
+    const char *a = argv[i];
+    const char *k = NULL;
+    if (strcmp(a, "--") == 0) { i++; break; }
+    if (strcmp(a, "--key") == 0 || strcmp(a, "-k") == 0) { if (++i >= argc) fallback(); k = argv[i]; }
+    else if (strncmp(a, "--key=", 6) == 0) k = a + 6;
+    else if (a[0] == '-') fallback();
+    else break;
+    if (nkeys++) put(&keys, ",", 1);
+    if (put_json_string(&keys, (const unsigned char *)k) < 0) fallback();
+  }
+  puts_(&keys, "]");
+  if (i >= argc) fallback();
+  char **cmd = argv + i;
+
+  long long deadline = now_ms() + 5000;
+  buf_t line = {0}, req = {0};
+  int fd = connect_daemon(&line, deadline);
+  puts_(&req, "{\"id\":1,\"op\":\"exec-env\",\"keys\":");
+  puts_(&req, keys.p);
+  put_cwd_env(&req);
+  puts_(&req, "}\n");
+  ask(fd, &req, &line, deadline, 1);
+  close(fd);
+  /* "vars":{"NAME":"value",…} — flat, as JSON.stringify writes it. */
+  const char *v = field(line.p, "vars");
+  if (!v || *v != '{') fallback();
+  v++;
+  buf_t name = {0}, value = {0};
+  while (*v != '}') {
+    if (json_string(&v, &name) < 0 || *v++ != ':' || json_string(&v, &value) < 0) fallback();
+    if (setenv(name.p, value.p, 1) != 0) fallback();
+    if (*v == ',') v++;
+    else if (*v != '}') fallback();
+  }
+  execvp(cmd[0], cmd);
+  /* Not found, not executable: the Node CLI says so with the usual exit codes. */
+  fallback();
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 3) {
+    fprintf(stderr, "usage: keyrack-fast NODE SCRIPT ARGS...\n");
+    return 2;
+  }
+  fallback_argv = argv + 1;
+  if (argc == 5 && strcmp(argv[3], "export") == 0) return fast_export(argv[4]);
+  if (argc >= 5 && strcmp(argv[3], "exec") == 0) return fast_exec(argc - 4, argv + 4);
+  fallback();
+  return 1;
 }

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sandbox, keyrack, run, ROOT, KEYRACK } from './helpers.ts';
 
@@ -74,4 +74,58 @@ test('keyrack-fast refuses bad usage', async () => {
   const r = await run(FAST, ['export'], {});
   assert.equal(r.code, 2);
   assert.match(r.stderr, /usage/);
+});
+
+test('keyrack-fast exec: the command gets the keys from the daemon and becomes the process; anything else goes to node', async (t) => {
+  const sb = sandbox();
+  t.after(() => sb.cleanup());
+  const proj = join(sb.dir, 'proj');
+  mkdirSync(proj);
+  const hostile = `a'b"c $(x) \`y\` \\ \n\t ü 🔑`;
+  assert.equal((await keyrack(['init'], { env: sb.env, input: 'pw\n' })).code, 0);
+  assert.equal((await keyrack(['set', 'A'], { env: sb.env, input: hostile })).code, 0);
+  assert.equal((await keyrack(['set', 'B', '--vault', 'os.direct'], { env: sb.env, input: 'direct-b' })).code, 0);
+  writeFileSync(join(proj, '.keyrack'), 'A\nB\n');
+  const env = { ...sb.env, PWD: proj };
+  const dump = [process.execPath, '-e', 'process.stdout.write(JSON.stringify({A: process.env.A, B: process.env.B, ppid: process.ppid}))'];
+
+  // Untrusted and nothing unlocked: handed to node (here /bin/false, so exit 1, no output).
+  const untrusted = await run(FAST, ['/bin/false', KEYRACK, 'exec', '--', ...dump], { env, cwd: proj });
+  assert.deepEqual([untrusted.code, untrusted.stdout], [1, '']);
+  assert.equal((await keyrack(['allow', proj], { env: sb.env })).code, 0);
+  assert.equal((await keyrack(['unlock'], { env: sb.env, cwd: proj, input: 'pw\n' })).code, 0);
+
+  const quick = await run(FAST, ['/bin/false', KEYRACK, 'exec', '--', ...dump], { env, cwd: proj });
+  assert.equal(quick.code, 0, quick.stderr);
+  const slow = await keyrack(['exec', '--', ...dump], { env, cwd: proj });
+  assert.equal(slow.code, 0, slow.stderr);
+  const q = JSON.parse(quick.stdout) as { A: string; B: string };
+  assert.deepEqual([q.A, q.B], [hostile, 'direct-b'], 'byte-exact from the daemon');
+  const s = JSON.parse(slow.stdout) as { A: string; B: string };
+  assert.deepEqual([s.A, s.B], [q.A, q.B], 'the same environment as the Node CLI gives');
+
+  // --key, and the exit status is the command's own (it replaced keyrack-fast).
+  const keyed = await run(FAST, ['/bin/false', KEYRACK, 'exec', '--key', 'B', '--', 'sh', '-c', 'echo "$B ${A-none}"; exit 7'], { env: sb.env, cwd: sb.dir });
+  assert.deepEqual([keyed.code, keyed.stdout], [7, 'direct-b none\n']);
+
+  // Unknown options and a command that does not exist go to node for its messages.
+  assert.equal((await run(FAST, ['/bin/false', KEYRACK, 'exec', '--bogus', 'true'], { env, cwd: proj })).code, 1);
+  const missing = await run(FAST, [process.execPath, KEYRACK, 'exec', '--', 'no-such-command-kr'], { env, cwd: proj });
+  assert.equal(missing.code, 127);
+  assert.match(missing.stderr, /no-such-command-kr: command not found/);
+
+  // Locked again: node (the real one) says so and exits 2.
+  assert.equal((await keyrack(['lock'], { env: sb.env })).code, 0);
+  assert.equal((await run(FAST, ['/bin/false', KEYRACK, 'exec', '--', 'true'], { env, cwd: proj })).code, 1);
+  const locked = await run(FAST, [process.execPath, KEYRACK, 'exec', '--', 'true'], { env, cwd: proj });
+  assert.equal(locked.code, 2);
+  assert.match(locked.stderr, /A is locked — run keyrack unlock/);
+
+  // Every command other than export/exec is node's at once.
+  const version = await run(FAST, [process.execPath, KEYRACK, '--version'], { env });
+  assert.match(version.stdout, /^keyrack\/\d/);
+
+  // The daemon recorded what it handed out for exec.
+  const audit = readFileSync(join(sb.env.XDG_STATE_HOME!, 'keyrack', 'audit.log'), 'utf8');
+  assert.match(audit, /"op":"exec"/);
 });

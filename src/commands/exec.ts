@@ -40,7 +40,7 @@ function lockedHint(locked: string[]): string {
 }
 
 /** Stops with exit 2 unless every required key has a value. */
-function check(scope: Scope, byKeys: boolean, env: NodeJS.ProcessEnv): void {
+export function check(scope: Scope, byKeys: boolean, env: NodeJS.ProcessEnv): void {
   if (!byKeys) {
     if (!scope.manifest) throw new UserError(`no .keyrack in ${currentDir(env)} or above — name keys with --key K`);
     if (scope.trust === 'untrusted') throw new UserError(`${scope.manifest.path} is not allowed — run keyrack allow`);

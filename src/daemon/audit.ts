@@ -41,7 +41,7 @@ export interface Caller {
   proc: number | null;
 }
 
-export type AuditOp = 'get' | 'export';
+export type AuditOp = 'get' | 'export' | 'exec';
 
 /** One line of audit.log. Fields are only ever added. */
 export interface AuditRecord {

@@ -6,7 +6,8 @@
  * The caller passed the same kernel checks as for any `get`.
  */
 import { renderExport, type Rendered } from '../commands/export.js';
-import { currentDir } from '../scope.js';
+import { currentDir, resolveScope } from '../scope.js';
+import { check } from '../commands/exec.js';
 import type { HeldKey } from './protocol.js';
 
 export async function exportFor(
@@ -20,4 +21,28 @@ export async function exportFor(
     return got;
   });
   return { ...r, handed };
+}
+
+/**
+ * The fast path of `keyrack exec`: the variables for the command when every
+ * required key is there and the manifest is trusted; otherwise code 2 and the
+ * client hands over to the Node CLI, which says why (and may offer to unlock).
+ */
+export async function execEnvFor(
+  req: { cwd: string; env: Record<string, string>; keys: string[] },
+  getHeld: (names: string[]) => Record<string, HeldKey>,
+): Promise<{ code: number; vars: Record<string, string>; handed: string[] }> {
+  const handed: string[] = [];
+  try {
+    const env = req.env;
+    const scope = await resolveScope({ env, dir: currentDir(env, req.cwd), keys: req.keys, getHeld: async (names) => {
+      const got = getHeld(names);
+      handed.push(...Object.keys(got));
+      return got;
+    } });
+    check(scope, req.keys.length > 0, env);
+    return { code: 0, vars: Object.fromEntries(scope.vars), handed };
+  } catch {
+    return { code: 2, vars: {}, handed: [] };
+  }
 }

@@ -61,10 +61,16 @@ export type Request =
    * The fast path of `keyrack export SHELL` (native/keyrack_fast.c): the caller's cwd
    * and environment in, what `export` would print out (code, stdout, stderr).
    */
-  | { id: number; op: 'export'; shell: string; cwd: string; env: Record<string, string> };
+  | { id: number; op: 'export'; shell: string; cwd: string; env: Record<string, string> }
+  /**
+   * The fast path of `keyrack exec` (keyrack-fast): the variables to add to the
+   * command's environment, or code 2 when the Node CLI must handle it (locked,
+   * untrusted, absent: it prints why, and may offer to unlock on a terminal).
+   */
+  | { id: number; op: 'exec-env'; cwd: string; env: Record<string, string>; keys: string[] };
 
 export type Op = Request['op'];
-export const OPS: readonly Op[] = ['ping', 'get', 'put', 'lock', 'status', 'stop', 'backoff', 'export'];
+export const OPS: readonly Op[] = ['ping', 'get', 'put', 'lock', 'status', 'stop', 'backoff', 'export', 'exec-env'];
 /** Bounds on an export request's environment. */
 export const EXPORT_MAX_VARS = 4096;
 
@@ -96,7 +102,9 @@ export interface DaemonStatus {
 export type Response =
   | { id: number; ok: true; keys?: Record<string, HeldKey>; removed?: string[]; status?: DaemonStatus; gen?: string; delayMs?: number;
       /** export: what `keyrack export` would exit with and print. */
-      code?: number; stdout?: string; stderr?: string }
+      code?: number; stdout?: string; stderr?: string;
+      /** exec-env: the variables to add (with code 0). */
+      vars?: Record<string, string> }
   | { id: number; ok: false; error: string };
 
 export function encodeFrame(msg: unknown): string {
@@ -231,8 +239,7 @@ export function parseRequest(msg: Record<string, unknown>): Request | { id?: num
       if (r !== undefined && r !== 'failure' && r !== 'success') return bad('record must be failure or success');
       return r === undefined ? { id, op: 'backoff' } : { id, op: 'backoff', record: r };
     }
-    case 'export': {
-      if (typeof msg.shell !== 'string' || !['bash', 'zsh', 'fish', 'json'].includes(msg.shell)) return bad('shell must be bash, zsh, fish or json');
+    case 'export': case 'exec-env': {
       if (typeof msg.cwd !== 'string' || !msg.cwd.startsWith('/') || !goodText(msg.cwd)) return bad('cwd must be an absolute path');
       if (!isObj(msg.env) || Object.keys(msg.env).length > EXPORT_MAX_VARS) return bad('env must be an object');
       const env: Record<string, string> = Object.create(null) as Record<string, string>;
@@ -240,6 +247,12 @@ export function parseRequest(msg: Record<string, unknown>): Request | { id?: num
         if (!goodText(val) || !goodText(name) || name === '' || name.includes('=')) return bad('bad variable in env');
         env[name] = val;
       }
+      if (msg.op === 'exec-env') {
+        const keys = msg.keys;
+        if (!Array.isArray(keys) || keys.length > MAX_KEYS || !keys.every((k) => typeof k === 'string' && goodText(k) && k.length <= 512)) return bad('keys must be a list of strings');
+        return { id, op: 'exec-env', cwd: msg.cwd, env, keys: keys as string[] };
+      }
+      if (typeof msg.shell !== 'string' || !['bash', 'zsh', 'fish', 'json'].includes(msg.shell)) return bad('shell must be bash, zsh, fish or json');
       return { id, op: 'export', shell: msg.shell, cwd: msg.cwd, env };
     }
     default:

@@ -309,6 +309,18 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
             () => reply({ id: req.id, ok: false, error: 'export failed' }),
           );
         return;
+      case 'exec-env':
+        void import('./export-op.js')
+          .then(({ execEnvFor }) => execEnvFor(req, (names) => store.get(names)))
+          .then(
+            (r) => {
+              // Only values that leave count: a refusal (code 2) hands out nothing.
+              if (r.code === 0) audit.record({ op: 'exec', keys: r.handed, peer: caller });
+              reply({ id: req.id, ok: true, code: r.code, vars: r.vars });
+            },
+            () => reply({ id: req.id, ok: false, error: 'exec-env failed' }),
+          );
+        return;
     }
   }
 
