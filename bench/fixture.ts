@@ -7,9 +7,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KEYRACK, sandbox } from '../test/helpers.ts';
+import { KEYRACK, ROOT, sandbox } from '../test/helpers.ts';
 import { DaemonConnection } from '../src/daemon/client.ts';
 import { SHELLS, type Project, type ShellName } from './scripts.ts';
 
@@ -56,7 +56,11 @@ export async function createFixture(): Promise<Fixture> {
   const dirs = ['bin', 'hooks', 'scripts', 'run-nodaemon', 'p/secure', 'p/direct', 'p/direnv', 'p/outside'];
   for (const d of dirs) mkdirSync(join(sb.dir, d), { recursive: true, mode: 0o700 });
   const bin = join(sb.dir, 'bin');
-  symlinkSync(KEYRACK, join(bin, 'keyrack'));
+  // As install.sh does: a launcher for keyrack-fast when it was built, else a link.
+  const fast = join(ROOT, 'native', 'build', 'Release', 'keyrack-fast');
+  const sq = (p: string) => `'${p.replace(/'/g, `'\\''`)}'`;
+  if (existsSync(fast)) writeFileSync(join(bin, 'keyrack'), `#!/bin/sh\nexec ${sq(fast)} ${sq(process.execPath)} ${sq(KEYRACK)} "$@"\n`, { mode: 0o755 });
+  else symlinkSync(KEYRACK, join(bin, 'keyrack'));
   const env = shellEnv(sb.env, bin);
   const envNoDaemon = { ...env, XDG_RUNTIME_DIR: join(sb.dir, 'run-nodaemon') };
   const kr = (args: string[], o: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}) =>
