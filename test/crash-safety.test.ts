@@ -14,22 +14,12 @@ import { join } from 'node:path';
 import { Decrypter } from 'age-encryption';
 import { KEYRACK, keyrack, sandbox, type Sandbox } from './helpers.ts';
 import { files } from '../src/paths.ts';
+import { rng } from './daemon/fuzzer.ts';
 
 const PASS = 'crash test passphrase';
 const SEED = Number(process.env.KEYRACK_TEST_SEED ?? 20240607);
 const ITERATIONS = 20; // per vault: 40 runs in all, most of them killed
 
-/** mulberry32: small, seeded, reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Vault = 'os.secure' | 'os.direct';
 
