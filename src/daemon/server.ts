@@ -298,27 +298,19 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
         }
         return reply({ id: req.id, ok: true, delayMs: backoffDelay() });
       case 'export':
-        // Loaded on first use: only hooks using the fast client need it.
-        void import('./export-op.js')
-          .then(({ exportFor }) => exportFor(req, (names) => store.get(names)))
-          .then(
-            (r) => {
-              audit.record({ op: 'export', keys: r.handed, peer: caller });
-              reply({ id: req.id, ok: true, code: r.code, stdout: r.stdout, stderr: r.stderr });
-            },
-            () => reply({ id: req.id, ok: false, error: 'export failed' }),
-          );
-        return;
       case 'exec-env':
+        // Loaded on first use: only the native fast paths need it.
         void import('./export-op.js')
-          .then(({ execEnvFor }) => execEnvFor(req, (names) => store.get(names)))
+          .then(({ answerFast }) => answerFast(req, (names) => store.get(names)))
           .then(
             (r) => {
-              // Only values that leave count: a refusal (code 2) hands out nothing.
-              if (r.code === 0) audit.record({ op: 'exec', keys: r.handed, peer: caller });
-              reply({ id: req.id, ok: true, code: r.code, vars: r.vars });
+              audit.record({ op: r.audit, keys: r.handed, peer: caller });
+              reply({ id: req.id, ok: true, ...r.fields });
             },
-            () => reply({ id: req.id, ok: false, error: 'exec-env failed' }),
+            (e: unknown) => {
+              log.line(`error in ${req.op} (${who}): ${(e as Error).message}`);
+              reply({ id: req.id, ok: false, error: `${req.op} failed` });
+            },
           );
         return;
     }
