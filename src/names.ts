@@ -1,8 +1,15 @@
 /** The two kinds of names keyrack accepts, and why some are refused. */
+import { UserError } from './errors.js';
 
 /** Key names in the host registry (DESIGN.md §1, issue 2). */
 export const KEY_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 export const KEY_NAME_MAX = 128;
+
+/** Throws the user-facing error for a bad key name (exit 2). */
+export function assertKeyName(name: string): void {
+  const p = keyNameProblem(name);
+  if (p) throw new UserError(p);
+}
 
 /** Environment variable names a manifest may set (DESIGN.md §2). */
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -23,6 +23,7 @@ export interface RegistryEntry {
 
 export interface Registry {
   version: 1;
+  /** Without a prototype, so `keys[name]` is undefined for any name not stored. */
   keys: Record<string, RegistryEntry>;
 }
 

@@ -57,7 +57,8 @@ export async function storeValues(
     const reg = loadRegistry(env);
     const previous = new Map<string, RegistryEntry>();
     for (const name of values.keys()) {
-      if (Object.hasOwn(reg.keys, name)) previous.set(name, reg.keys[name]!);
+      const old = reg.keys[name];
+      if (old) previous.set(name, old);
     }
     if (!opts.overwrite && previous.size > 0) throw new KeysExist([...previous.keys()]);
     write();
@@ -72,7 +73,7 @@ export async function storeValues(
 export function storeReference(name: string, entry: RegistryEntry, env: Env): RegistryEntry | undefined {
   return withRegistryLock(env, () => {
     const reg = loadRegistry(env);
-    const previous = Object.hasOwn(reg.keys, name) ? reg.keys[name] : undefined;
+    const previous = reg.keys[name];
     reg.keys[name] = entry;
     saveRegistry(env, reg);
     if (previous && previous.vault !== entry.vault) removeOldCopy(name, previous.vault, env);

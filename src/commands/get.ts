@@ -5,15 +5,13 @@
  * An aws.sso key prints its variables as NAME=VALUE lines.
  */
 import { UserError } from '../errors.js';
-import { keyNameProblem } from '../names.js';
+import { assertKeyName } from '../names.js';
 import { loadRegistry } from '../registry.js';
 
 export async function run(key: string): Promise<number | void> {
   const env = process.env;
-  const problem = keyNameProblem(key);
-  if (problem) throw new UserError(problem);
-  const reg = loadRegistry(env);
-  const entry = Object.hasOwn(reg.keys, key) ? reg.keys[key] : undefined;
+  assertKeyName(key);
+  const entry = loadRegistry(env).keys[key];
   if (!entry) throw new UserError(`no key ${key}; keyrack set ${key}`);
 
   let out: string;

@@ -1,13 +1,9 @@
 /** `keyrack lock [KEY…]`: drop keys from the daemon's memory (all when none named). */
-import { UserError } from '../errors.js';
-import { keyNameProblem } from '../names.js';
+import { assertKeyName } from '../names.js';
 import { withDaemon } from '../daemon/client.js';
 
 export async function run(keys: string[]): Promise<number | void> {
-  for (const k of keys) {
-    const p = keyNameProblem(k);
-    if (p) throw new UserError(p);
-  }
+  keys.forEach(assertKeyName);
   const removed = await withDaemon(process.env, async (c) =>
     (await c.request(keys.length > 0 ? { op: 'lock', keys } : { op: 'lock' })).removed ?? []);
   if (removed === null) {

@@ -2,16 +2,14 @@
 import { UserError } from '../errors.js';
 import { bumpGeneration } from '../generation.js';
 import { dropHeld } from '../held.js';
-import { keyNameProblem } from '../names.js';
+import { assertKeyName } from '../names.js';
 import { loadRegistry, updateRegistry } from '../registry.js';
 import { vaultFor } from '../vaults/index.js';
 
 export async function run(key: string): Promise<number | void> {
   const env = process.env;
-  const problem = keyNameProblem(key);
-  if (problem) throw new UserError(problem);
-  const reg = loadRegistry(env);
-  const entry = Object.hasOwn(reg.keys, key) ? reg.keys[key] : undefined;
+  assertKeyName(key);
+  const entry = loadRegistry(env).keys[key];
   if (!entry) throw new UserError(`no key ${key} in the registry (keyrack list shows the keys)`);
   // Vault first: if that fails the registry still points at the value, so rm can be retried.
   await (await vaultFor(entry.vault)).remove(key, env);

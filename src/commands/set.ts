@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import { bumpGeneration } from '../generation.js';
 import { dropHeld } from '../held.js';
 import { readSecret } from '../input.js';
-import { ENV_NAME, keyNameProblem } from '../names.js';
+import { ENV_NAME, assertKeyName } from '../names.js';
 import { isVaultId, loadRegistry, VAULTS, type RegistryEntry, type VaultId } from '../registry.js';
 import { isValueVault, storeReference, storeValues } from '../storekeys.js';
 import { vaultFor } from '../vaults/index.js';
@@ -30,8 +30,7 @@ function entryFor(key: string, vault: VaultId, o: { ref?: string; profile?: stri
 
 export async function run(key: string, o: { vault?: string; ref?: string; profile?: string }): Promise<number | void> {
   const env = process.env;
-  const problem = keyNameProblem(key);
-  if (problem) throw new UserError(problem);
+  assertKeyName(key);
   // A JSON object cannot hold this name as a plain key (it sets the prototype).
   if (key === '__proto__') throw new UserError('__proto__ is reserved; choose another key name');
   const vaultId = o.vault ?? 'os.secure';

@@ -84,7 +84,7 @@ async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
       path: m.path,
       trust: trustOf(m, env),
       entries: m.entries.map((e) => {
-        const entry = Object.hasOwn(reg.keys, e.key) ? reg.keys[e.key] : undefined;
+        const entry = reg.keys[e.key];
         let state: State;
         if (!entry) state = 'absent';
         else if (entry.vault === 'os.direct') state = direct.has(e.key) ? 'ready' : 'absent';

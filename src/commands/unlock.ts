@@ -10,8 +10,8 @@
 import { UserError, messageOf } from '../errors.js';
 import { readPassphrase } from '../input.js';
 import { loadManifest } from '../manifest.js';
-import { keyNameProblem } from '../names.js';
-import { loadRegistry, type RegistryEntry, type VaultId } from '../registry.js';
+import { assertKeyName } from '../names.js';
+import { loadRegistry, type VaultId } from '../registry.js';
 import { formatDuration, parseDuration } from '../daemon/duration.js';
 import { startDaemon, type DaemonConnection } from '../daemon/client.js';
 import type { Secret, Source } from '../daemon/protocol.js';
@@ -27,8 +27,7 @@ const say = (msg: string) => process.stderr.write(`keyrack: ${msg}\n`);
 function targets(keys: string[], all: boolean, registryKeys: string[]): Map<string, boolean> {
   const wanted = new Map<string, boolean>();
   for (const k of keys) {
-    const p = keyNameProblem(k);
-    if (p) throw new UserError(p);
+    assertKeyName(k);
     wanted.set(k, true);
   }
   if (all) for (const k of registryKeys) wanted.set(k, true);
@@ -52,7 +51,7 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string }): Pr
   const groups = new Map<VaultId, KeyRef[]>();
   let direct = 0;
   for (const [name, required] of wanted) {
-    const entry: RegistryEntry | undefined = Object.hasOwn(reg.keys, name) ? reg.keys[name] : undefined;
+    const entry = reg.keys[name];
     if (!entry) {
       if (required) failures.push({ name, why: `not in the registry — keyrack set ${name}`, required });
       continue;
