@@ -14,18 +14,8 @@ function str(v: unknown): string | undefined {
   return String(v);
 }
 
-function list(v: unknown): string[] {
-  if (v === undefined) return [];
-  return (Array.isArray(v) ? v : [v]).map(String);
-}
-
-const COMMANDS = [
-  'init', 'set', 'get', 'list', 'rm', 'unlock', 'lock', 'status', 'allow', 'deny',
-  'hook', 'export', 'exec', 'daemon', 'doctor', 'completion', 'import', 'log',
-];
-
 /** Picks the closest known command, for "did you mean" on a typo. */
-function suggest(word: string): string | undefined {
+function suggest(word: string, commands: string[]): string | undefined {
   const dist = (a: string, b: string): number => {
     const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
     for (let j = 1; j <= b.length; j++) d[0]![j] = j;
@@ -39,7 +29,7 @@ function suggest(word: string): string | undefined {
   };
   let best: string | undefined;
   let bestD = 3;
-  for (const c of COMMANDS) {
+  for (const c of commands) {
     const dd = dist(word, c);
     if (dd < bestD) [best, bestD] = [c, dd];
   }
@@ -189,7 +179,7 @@ async function main(rawArgv: string[]): Promise<number> {
         cli.outputHelp();
         return 2;
       }
-      const s = suggest(String(word));
+      const s = suggest(String(word), cli.commands.map((c) => c.name));
       throw new UserError(`unknown command '${word}'${s ? ` — did you mean 'keyrack ${s}'?` : ''} (see keyrack --help)`);
     }
     cli.runMatchedCommand();
