@@ -48,7 +48,7 @@ test('duration syntax', () => {
 test('expired values are deleted by their timer, bounded by the vault expiry', async () => {
   const { s, events, changes } = store(() => Promise.reject(new Error('unused')));
   const now = Date.now();
-  s.put({ A: { value: 'a' }, B: { value: 'b', expiresAt: now + 100 } }, 300);
+  s.put({ A: { value: 'a' }, B: { value: 'b', expiresAt: now + 100 } }, 1500);
   assert.equal(changes(), 1);
   assert.ok(s.get(['B']).B!.expiresAt <= now + 100);
   await until(() => s.size === 1, 'B to expire');

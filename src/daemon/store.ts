@@ -123,7 +123,10 @@ export class Store {
     const now = this.now();
     let changed = false;
     for (const [name, e] of this.entries) {
-      if (e.expiresAt <= now) changed = this.drop(name) || changed;
+      if (e.expiresAt <= now && this.drop(name)) {
+        this.opts.log(`expired ${name}`);
+        changed = true;
+      }
     }
     if (changed) this.opts.onChange();
   }
