@@ -64,8 +64,9 @@ function build(setCode: (p: Promise<number | void>) => void): CAC {
   cli.command('unlock [...keys]', 'Fetch keys from their vaults into the session daemon')
     .option('--all', 'Every key in the registry')
     .option('--ttl <duration>', 'Lifetime, e.g. 30m, 8h (default 8h)')
+    .option('--idle <duration>', 'Also drop each key once unused for this long, e.g. 15m')
     .action((keys: string[], o: Opts) => run(async () => (await import('./commands/unlock.js')).run(keys, {
-      all: o.all === true, ttl: str(o.ttl),
+      all: o.all === true, ttl: str(o.ttl), idle: str(o.idle),
     })));
 
   cli.command('lock [...keys]', 'Drop keys from the daemon (all when none named)')
@@ -144,7 +145,7 @@ async function runExec(argv: string[]): Promise<number | void> {
 }
 
 /** Options that take a value: `--ttl -1h` must reach the duration check as a value, not as flags. */
-const VALUE_OPTIONS = new Set(['--ttl', '--vault', '--ref', '--profile']);
+const VALUE_OPTIONS = new Set(['--ttl', '--idle', '--vault', '--ref', '--profile']);
 
 function joinOptionValues(argv: string[]): string[] {
   const out: string[] = [];

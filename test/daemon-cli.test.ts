@@ -15,7 +15,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface StatusJson {
   daemon: null | { pid: number; mode: string; check: string; dumpable: boolean | null };
-  keys: Array<{ name: string; secondsLeft: number; refresh: boolean; vars?: string[] }>;
+  keys: Array<{ name: string; secondsLeft: number; refresh: boolean; vars?: string[]; idleMs?: number }>;
   manifest: null | { path: string; trust: string; entries: Array<{ env: string; key: string; optional: boolean; state: string }> };
 }
 
@@ -94,12 +94,32 @@ test('values expire after --ttl and are gone, not hidden', async () => {
   assert.notEqual(readFileSync(join(sb.env.XDG_RUNTIME_DIR!, 'keyrack.u0.gen'), 'utf8'), gen, 'expiry bumps the generation');
 });
 
+test('--idle drops a key nobody fetched for that long, long before its --ttl', async () => {
+  const r = await keyrack(['unlock', 'A', '--ttl', '1h', '--idle', '3s'], { env: sb.env, input: 'pw\n' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /unlocked 1 key for 1h, or until unused for 3s/);
+  const held = (await status()).keys;
+  assert.deepEqual(held.map((k) => [k.name, k.idleMs]), [['A', 3000]]);
+  assert.ok(held[0]!.secondsLeft <= 3, 'the idle deadline is the one shown');
+  assert.match((await keyrack(['status'], { env: sb.env })).stdout, /A\s+\ds left \(goes after 3s unused\)/);
+  assert.match(log(), /put A for 1h, idle 3s/);
+  for (let i = 0; i < 150 && !/expired A: unused for 3s\n/.test(log()); i++) await sleep(100);
+  assert.match(log(), /expired A: unused for 3s\n/);
+  assert.equal((await keyrack(['get', 'A'], { env: sb.env })).code, 2);
+  assert.deepEqual((await status()).keys, []);
+});
+
 test('unlock reports bad input and unknown keys with exit 2, and still unlocks the rest', async () => {
   for (const ttl of ['8', '8x', '0s', '-1h', 'h', '400d', '1m1h']) {
-    const r = await keyrack(['unlock', 'A', `--ttl=${ttl}`], { env: sb.env, input: 'pw\n' });
-    assert.equal(r.code, 2, ttl);
-    assert.match(r.stderr, /is not a duration/);
+    for (const flag of ['--ttl', '--idle']) {
+      const r = await keyrack(['unlock', 'A', `${flag}=${ttl}`], { env: sb.env, input: 'pw\n' });
+      assert.equal(r.code, 2, ttl);
+      assert.equal(r.stderr, `keyrack: ${flag} ${JSON.stringify(ttl)} is not a duration: use e.g. 30s, 15m, 8h, 1h30m, 2d (at most 365d)\n`);
+    }
   }
+  const idle = await keyrack(['unlock', 'A', '--ttl', '1h', '--idle', '2h'], { env: sb.env, input: 'pw\n' });
+  assert.equal(idle.code, 2);
+  assert.match(idle.stderr, /--idle 2h is not shorter than the lifetime \(1h\)/);
   let r = await keyrack(['unlock', 'NOPE', 'A', 'D', '--ttl', '1h30m'], { env: sb.env, input: 'pw\n' });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /NOPE: not in the registry — keyrack set NOPE/);

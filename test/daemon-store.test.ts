@@ -92,3 +92,36 @@ test('values of vaults that cannot refresh are not refreshed; lock purges', () =
   assert.deepEqual(s.lock(), ['A']);
   assert.equal(s.size, 0);
 });
+
+test('idle expiry: each hand-out restarts the idle clock; the absolute expiry still bounds it', () => {
+  const t0 = Date.now();
+  let now = t0;
+  const events: string[] = [];
+  const s = new Store({
+    now: () => now, onChange: () => {}, canRefresh: () => false,
+    refresh: () => Promise.reject(new Error('unused')), log: (l) => events.push(l),
+  });
+  s.put({ A: { value: 'a' }, C: { value: 'c' } }, 10_000, 1000);
+  s.put({ B: { value: 'b' } }, 10_000);
+  assert.deepEqual(s.status().map((k) => [k.name, k.expiresAt, k.idleMs]), [['A', t0 + 1000, 1000], ['B', t0 + 10_000, undefined], ['C', t0 + 1000, 1000]]);
+  now = t0 + 900;
+  assert.equal(s.get(['A', 'C']).A!.expiresAt, t0 + 1900, 'a hand-out moves the idle deadline');
+  now = t0 + 1800;
+  assert.deepEqual(Object.keys(s.get(['A', 'B'])), ['A', 'B'], 'used 900 ms ago: still held');
+  now = t0 + 1901;
+  assert.deepEqual(Object.keys(s.get(['A', 'B', 'C'])), ['A', 'B'], 'C went unused for 1001 ms: gone');
+  assert.ok(events.includes('expired C: unused for 1s'), events.join('\n'));
+  assert.deepEqual(s.status().map((k) => k.name), ['A', 'B'], 'gone from the store, not hidden');
+  for (now = t0 + 2000; now < t0 + 10_000; now += 500) assert.ok(s.get(['A']).A, `A used every 500 ms is held at +${now - t0}`);
+  now = t0 + 10_000;
+  assert.deepEqual(Object.keys(s.get(['A', 'B'])), [], 'the absolute expiry ends both, used or not');
+  assert.ok(events.includes('expired A') && events.includes('expired B'));
+});
+
+test('idle expiry is enforced by the timer too, not only on the next read', async () => {
+  const { s, events, changes } = store(() => Promise.reject(new Error('unused')));
+  s.put({ A: { value: 'a' } }, 60_000, 1000);
+  await until(() => s.size === 0, 'A to go idle');
+  assert.deepEqual(events, ['expired A: unused for 1s']);
+  assert.equal(changes(), 2, 'put and idle expiry each tell the shells');
+});

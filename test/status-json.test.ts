@@ -1,6 +1,6 @@
 /**
  * `keyrack status --json` keeps the schema documented in docs/json.md: the fields
- * the CLI prints (with a daemon, held keys of both shapes and a manifest) are
+ * the CLI prints (with a daemon, held keys of both shapes, one with an idle limit, and a manifest) are
  * exactly the documented ones, and the documented example has the same shape.
  */
 import { test } from 'node:test';
@@ -31,8 +31,13 @@ test('status --json prints exactly the fields docs/json.md documents', async () 
     assert.equal((await keyrack(['allow'], { env: sb.env, cwd: proj })).code, 0);
     assert.equal((await keyrack(['daemon', 'start'], { env: sb.env })).code, 0);
     const sock = (JSON.parse((await keyrack(['status', '--json'], { env: sb.env })).stdout) as { socket: string }).socket;
-    const put = JSON.stringify({ id: 1, op: 'put', ttlMs: 600_000, keys: { A: { value: 'a' }, B: { env: { X1: '1', X2: '2' } } } });
-    assert.match((await run(process.execPath, [join(ROOT, 'test', 'daemon', 'probe.mjs'), sock, put], {})).stdout, /"ok":true/);
+    const puts = [
+      { id: 1, op: 'put', ttlMs: 600_000, keys: { A: { value: 'a' } } },
+      { id: 1, op: 'put', ttlMs: 600_000, idleMs: 300_000, keys: { B: { env: { X1: '1', X2: '2' } } } },
+    ];
+    for (const put of puts) {
+      assert.match((await run(process.execPath, [join(ROOT, 'test', 'daemon', 'probe.mjs'), sock, JSON.stringify(put)], {})).stdout, /"ok":true/);
+    }
 
     const r = await keyrack(['status', '--json'], { env: sb.env, cwd: proj });
     assert.equal(r.code, 0, r.stderr);

@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 
 const COMMANDS: Record<string, string[]> = {
   init: [], set: ['--vault', '--ref', '--profile'], get: [], list: ['--json'], rm: [],
-  unlock: ['--all', '--ttl'], lock: [], status: ['--json'], allow: [], deny: [],
+  unlock: ['--all', '--ttl', '--idle'], lock: [], status: ['--json'], allow: [], deny: [],
   hook: [], export: [], exec: ['--key'], daemon: [], doctor: [], completion: [],
   log: ['--follow', '--json'],
 };

@@ -20,7 +20,8 @@
  *     "shared": boolean                // a user-wide daemon (KEYRACK_USER_DAEMON=1, systemd --user)
  *   },                                 //   serving every session of this uid; see docs/systemd.md
  *   "keys": [{ "name": string, "expiresAt": number, "secondsLeft": number,
- *              "refresh": boolean, "vars"?: string[] }],   // vars: aws.sso keys
+ *              "refresh": boolean, "vars"?: string[],      // vars: aws.sso keys
+ *              "idleMs"?: number }],                      // unlock --idle: dropped once unused this long
  *   "manifest": null | {
  *     "path": string,
  *     "trust": "allowed" | "denied" | "untrusted",
@@ -50,7 +51,7 @@ export interface StatusJson {
   session: number | null;
   socket: string;
   daemon: null | Omit<DaemonStatus, 'keys' | 'socket' | 'gen'>;
-  keys: Array<{ name: string; expiresAt: number; secondsLeft: number; refresh: boolean; vars?: string[] }>;
+  keys: Array<{ name: string; expiresAt: number; secondsLeft: number; refresh: boolean; vars?: string[]; idleMs?: number }>;
   manifest: null | { path: string; trust: Trust; entries: Array<{ env: string; key: string; optional: boolean; state: State }> };
   manifestError: string | null;
 }
@@ -117,7 +118,10 @@ function text(s: StatusJson): string {
     row('keys', s.keys.length === 0 ? 'none held' : `${s.keys.length} held`);
     const w = Math.max(...s.keys.map((k) => k.name.length), 0);
     for (const k of s.keys) {
-      const extra = [k.vars ? k.vars.join(' ') : '', k.refresh ? 'refreshes before expiry' : ''].filter(Boolean).join('; ');
+      const extra = [
+        k.vars ? k.vars.join(' ') : '', k.refresh ? 'refreshes before expiry' : '',
+        k.idleMs !== undefined ? `goes after ${formatDuration(k.idleMs)} unused` : '',
+      ].filter(Boolean).join('; ');
       lines.push(`  ${k.name.padEnd(w)}  ${formatDuration(k.secondsLeft * 1000)} left${extra ? ` (${extra})` : ''}`);
     }
   }

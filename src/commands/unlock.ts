@@ -1,5 +1,5 @@
 /**
- * `keyrack unlock [KEY…] [--all] [--ttl D]`: fetch values from their vaults into
+ * `keyrack unlock [KEY…] [--all] [--ttl D] [--idle D]`: fetch values from their vaults into
  * the session daemon (starting it when needed). Default keys: the current
  * manifest's. One fetch per vault, so os.secure asks its passphrase once however
  * many keys. One failing key does not stop the others; any required failure → exit 2.
@@ -39,10 +39,19 @@ function targets(keys: string[], all: boolean, registryKeys: string[]): Map<stri
   return wanted;
 }
 
-export async function run(keys: string[], o: { all: boolean; ttl?: string }): Promise<number | void> {
+function duration(flag: string, text: string): number {
+  const ms = parseDuration(text);
+  if (ms === null) throw new UserError(`${flag} ${JSON.stringify(text)} is not a duration: use e.g. 30s, 15m, 8h, 1h30m, 2d (at most 365d)`);
+  return ms;
+}
+
+export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?: string }): Promise<number | void> {
   const env = process.env;
-  const ttlMs = o.ttl === undefined ? DEFAULT_TTL_MS : parseDuration(o.ttl);
-  if (ttlMs === null) throw new UserError(`--ttl ${JSON.stringify(o.ttl)} is not a duration: use e.g. 30s, 15m, 8h, 1h30m, 2d (at most 365d)`);
+  const ttlMs = o.ttl === undefined ? DEFAULT_TTL_MS : duration('--ttl', o.ttl);
+  const idleMs = o.idle === undefined ? undefined : duration('--idle', o.idle);
+  if (idleMs !== undefined && idleMs >= ttlMs) {
+    throw new UserError(`--idle ${o.idle} is not shorter than the lifetime (${formatDuration(ttlMs)}): it would never apply; drop it or raise --ttl`);
+  }
   const reg = loadRegistry(env);
   const wanted = targets(keys, o.all, Object.keys(reg.keys));
 
@@ -128,7 +137,7 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string }): Pr
 
     if (useDaemon && askedPassphrase) await ask({ op: 'backoff', record: wrongPassphrase ? 'failure' : 'success' });
     const names = Object.keys(put);
-    if (useDaemon && names.length > 0) await ask({ op: 'put', ttlMs, keys: put });
+    if (useDaemon && names.length > 0) await ask(idleMs === undefined ? { op: 'put', ttlMs, keys: put } : { op: 'put', ttlMs, idleMs, keys: put });
 
     if (wrongPassphrase) {
       say('wrong passphrase — nothing from os.secure was unlocked');
@@ -137,7 +146,8 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string }): Pr
     if (names.length > 0) {
       const shorter = names.filter((n) => put[n]!.expiresAt !== undefined && put[n]!.expiresAt! < now + ttlMs)
         .map((n) => `${n} until its vault expiry in ${formatDuration(put[n]!.expiresAt! - now)}`);
-      say(`unlocked ${names.length} key${names.length === 1 ? '' : 's'} for ${formatDuration(ttlMs)}${shorter.length ? ` (${shorter.join(', ')})` : ''}`);
+      const idle = idleMs === undefined ? '' : `, or until unused for ${formatDuration(idleMs)}`;
+      say(`unlocked ${names.length} key${names.length === 1 ? '' : 's'} for ${formatDuration(ttlMs)}${idle}${shorter.length ? ` (${shorter.join(', ')})` : ''}`);
     } else if (failures.length === 0) {
       say(direct > 0 ? 'nothing to unlock (os.direct keys need no unlock)' : 'nothing to unlock');
     }

@@ -15,7 +15,10 @@ export const IDLE_TIMEOUT_MS = 30_000;
 export type Secret = { value: string } | { env: Record<string, string> };
 
 export type HeldKey = Secret & {
-  /** Absolute expiry, epoch ms: min(now + ttl, the vault's own expiry). */
+  /**
+   * Expiry, epoch ms: min(now + ttl, the vault's own expiry), and, with an idle
+   * limit, no later than the last hand-out + that limit (this one included).
+   */
   expiresAt: number;
 };
 
@@ -48,7 +51,7 @@ export interface Refused {
 export type Request =
   | { id: number; op: 'ping' }
   | { id: number; op: 'get'; keys: string[] }
-  | { id: number; op: 'put'; ttlMs: number; keys: Record<string, Secret & { expiresAt?: number; source?: Source }> }
+  | { id: number; op: 'put'; ttlMs: number; idleMs?: number; keys: Record<string, Secret & { expiresAt?: number; source?: Source }> }
   | { id: number; op: 'lock'; keys?: string[] }
   | { id: number; op: 'status' }
   | { id: number; op: 'stop' }
@@ -77,6 +80,8 @@ export const EXPORT_MAX_VARS = 4096;
 export interface KeyStatus {
   name: string;
   expiresAt: number;
+  /** Dropped once unused for this long (unlock --idle); absent when not set. */
+  idleMs?: number;
   /** Will the daemon re-fetch it before expiry (aws.sso)? */
   refresh: boolean;
   vars?: string[];
@@ -224,6 +229,8 @@ export function parseRequest(msg: Record<string, unknown>): Request | { id?: num
     case 'put': {
       const ttlMs = msg.ttlMs;
       if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) return bad('ttlMs must be a positive number');
+      const idleMs = msg.idleMs;
+      if (idleMs !== undefined && (typeof idleMs !== 'number' || !Number.isFinite(idleMs) || idleMs <= 0)) return bad('idleMs must be a positive number');
       if (!isObj(msg.keys) || Object.keys(msg.keys).length > MAX_KEYS) return bad('keys must be an object');
       const keys: Record<string, Secret & { expiresAt?: number; source?: Source }> = {};
       for (const [name, v] of Object.entries(msg.keys)) {
@@ -232,7 +239,7 @@ export function parseRequest(msg: Record<string, unknown>): Request | { id?: num
         if (typeof s === 'string') return bad(`${name}: ${s}`);
         keys[name] = s;
       }
-      return { id, op: 'put', ttlMs, keys };
+      return idleMs === undefined ? { id, op: 'put', ttlMs, keys } : { id, op: 'put', ttlMs, idleMs, keys };
     }
     case 'backoff': {
       const r = msg.record;

@@ -275,8 +275,9 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
         return reply({ id: req.id, ok: true, keys });
       }
       case 'put': {
-        store.put(req.keys, req.ttlMs);
-        log.line(`put ${Object.keys(req.keys).join(',')} for ${formatDuration(req.ttlMs)} (${who})`);
+        store.put(req.keys, req.ttlMs, req.idleMs);
+        const idle = req.idleMs === undefined ? '' : `, idle ${formatDuration(req.idleMs)}`;
+        log.line(`put ${Object.keys(req.keys).join(',')} for ${formatDuration(req.ttlMs)}${idle} (${who})`);
         return reply({ id: req.id, ok: true, gen });
       }
       case 'lock': {

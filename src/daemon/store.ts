@@ -3,12 +3,18 @@
  * ever touches the disk. An expired value is deleted by its timer (and, should a
  * timer run late, by the next read), never merely hidden.
  *
+ * Idle expiry (unlock --idle): a value also goes once nobody has been handed it
+ * for that long, as gpg-agent's cache does; each hand-out restarts that clock.
+ * Its timer is not re-armed per read: when it fires early it re-arms for the
+ * later due time, so the hot path stays a map lookup.
+ *
  * Refresh: a value whose lifetime is bounded by its vault's own expiry (AWS
  * credentials) and whose vault is refreshable is re-fetched in the background
  * once it is within the refresh window of that expiry. The user's --ttl still
  * bounds it: a refresh never outlives the deadline set at unlock.
  */
 import type { Fetched } from '../vaults/vault.js';
+import { formatDuration } from './duration.js';
 import type { HeldKey, KeyStatus, Secret, Source } from './protocol.js';
 
 /** Default lifetime of an unlocked value. */
@@ -30,6 +36,13 @@ interface Entry {
   refreshing: boolean;
   /** Earliest time of the next refresh attempt (after a failed or useless one). */
   retryAt: number;
+  idleMs?: number;
+  lastUsed: number;
+}
+
+/** When the entry goes: its expiry, or sooner once idle past its limit. */
+function dueAt(e: Entry): number {
+  return e.idleMs === undefined ? e.expiresAt : Math.min(e.expiresAt, e.lastUsed + e.idleMs);
 }
 
 export interface StoreOptions {
@@ -59,16 +72,17 @@ export class Store {
   }
 
   /** Stores values; returns nothing, calls onChange once. */
-  put(keys: Record<string, Secret & { expiresAt?: number; source?: Source }>, ttlMs: number): void {
+  put(keys: Record<string, Secret & { expiresAt?: number; source?: Source }>, ttlMs: number, idleMs?: number): void {
     const now = this.now();
     for (const [name, v] of Object.entries(keys)) {
       const deadline = now + ttlMs;
       const secret: Secret = 'value' in v ? { value: v.value } : { env: { ...v.env } };
       const e: Entry = {
-        secret, deadline, refreshing: false, retryAt: 0,
+        secret, deadline, refreshing: false, retryAt: 0, lastUsed: now,
         expiresAt: v.expiresAt === undefined ? deadline : Math.min(deadline, v.expiresAt),
       };
       if (v.expiresAt !== undefined) e.vaultExpiresAt = v.expiresAt;
+      if (idleMs !== undefined) e.idleMs = idleMs;
       if (v.source && this.opts.canRefresh(v.source)) e.source = v.source;
       this.drop(name);
       this.entries.set(name, e);
@@ -77,13 +91,16 @@ export class Store {
     this.opts.onChange();
   }
 
-  /** The live values among `names`; expired ones found on the way are removed. */
+  /** The live values among `names`, each counted as used now; expired ones found on the way are removed. */
   get(names: string[]): Record<string, HeldKey> {
     this.sweep();
+    const now = this.now();
     const out: Record<string, HeldKey> = {};
     for (const name of names) {
       const e = this.entries.get(name);
-      if (e) out[name] = { ...e.secret, expiresAt: e.expiresAt };
+      if (!e) continue;
+      e.lastUsed = now;
+      out[name] = { ...e.secret, expiresAt: dueAt(e) };
     }
     return out;
   }
@@ -101,7 +118,8 @@ export class Store {
   status(): KeyStatus[] {
     this.sweep();
     return [...this.entries].map(([name, e]) => {
-      const s: KeyStatus = { name, expiresAt: e.expiresAt, refresh: this.willRefresh(e) };
+      const s: KeyStatus = { name, expiresAt: dueAt(e), refresh: this.willRefresh(e) };
+      if (e.idleMs !== undefined) s.idleMs = e.idleMs;
       if ('env' in e.secret) s.vars = Object.keys(e.secret.env);
       return s;
     }).sort((a, b) => a.name.localeCompare(b.name));
@@ -119,12 +137,17 @@ export class Store {
     return true;
   }
 
+  private expire(name: string, e: Entry, now: number): void {
+    this.drop(name);
+    this.opts.log(e.expiresAt <= now ? `expired ${name}` : `expired ${name}: unused for ${formatDuration(e.idleMs!)}`);
+  }
+
   private sweep(): void {
     const now = this.now();
     let changed = false;
     for (const [name, e] of this.entries) {
-      if (e.expiresAt <= now && this.drop(name)) {
-        this.opts.log(`expired ${name}`);
+      if (dueAt(e) <= now) {
+        this.expire(name, e, now);
         changed = true;
       }
     }
@@ -134,7 +157,7 @@ export class Store {
   /** One timer per entry: at the refresh point when it refreshes, else at expiry. */
   private arm(name: string, e: Entry): void {
     clearTimeout(e.timer);
-    let at = e.expiresAt;
+    let at = dueAt(e);
     if (this.willRefresh(e) && !e.refreshing) at = Math.min(at, Math.max(e.expiresAt - this.refreshWindowMs, e.retryAt));
     const delay = Math.min(Math.max(0, at - this.now()), MAX_TIMER_MS);
     e.timer = setTimeout(() => this.tick(name, e), delay);
@@ -144,9 +167,8 @@ export class Store {
   private tick(name: string, e: Entry): void {
     if (this.entries.get(name) !== e) return;
     const now = this.now();
-    if (e.expiresAt <= now) {
-      this.drop(name);
-      this.opts.log(`expired ${name}`);
+    if (dueAt(e) <= now) {
+      this.expire(name, e, now);
       this.opts.onChange();
       return;
     }
