@@ -27,8 +27,11 @@ export class Pty {
     this.child.stdin.write(s);
   }
 
-  /** Waits until the output after the last match contains `pattern`; returns that output. */
-  async expect(pattern: string | RegExp, timeoutMs = 10_000): Promise<string> {
+  /**
+   * Waits until the output after the last match contains `pattern`; returns that output.
+   * The limit only bounds a hang: CI machines are shared, so it is generous.
+   */
+  async expect(pattern: string | RegExp, timeoutMs = 30_000): Promise<string> {
     const start = Date.now();
     for (;;) {
       const rest = this.output.slice(this.seen);
