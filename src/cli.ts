@@ -147,13 +147,19 @@ async function runExec(argv: string[]): Promise<number | void> {
 /** Options that take a value: `--ttl -1h` must reach the duration check as a value, not as flags. */
 const VALUE_OPTIONS = new Set(['--ttl', '--idle', '--vault', '--ref', '--profile']);
 
+/**
+ * Rewrites what cac's parser would misread: an option value that starts with `-`,
+ * and a lone `-` (stdin, as in `import -`), which it would take for a flag.
+ */
 function joinOptionValues(argv: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = argv[i + 1];
     if (a === '--') { out.push(...argv.slice(i)); break; }
-    if (VALUE_OPTIONS.has(a) && next !== undefined && next.startsWith('-') && next !== '--') {
+    if (a === '-') {
+      out.push('/dev/stdin');
+    } else if (VALUE_OPTIONS.has(a) && next !== undefined && next.startsWith('-') && next !== '--') {
       out.push(`${a}=${next}`);
       i++;
     } else {

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { keyrack, sandbox, type Sandbox } from './helpers.ts';
+import { KEYRACK, keyrack, sandbox, type Sandbox } from './helpers.ts';
+import { Pty } from './pty.ts';
 import { snapshot } from './snapshot.ts';
 import { parseDotenv } from '../src/dotenv.ts';
 import { files } from '../src/paths.ts';
@@ -201,6 +202,26 @@ describe('keyrack import', () => {
     assert.equal(n.code, 2);
     assert.match(n.stderr, /nul\.env:2: the line contains a NUL byte/);
     assert.deepEqual(snapshot(sb.home), before);
+  });
+
+  test('import - reads stdin; errors say stdin:LINE; a terminal is refused', async () => {
+    const r = await keyrack(['import', '-', '--vault', 'os.direct'], { env: sb.env, input: `PIPED_A=${SECRET}\nPIPED_B="b c"\n` });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, 'keyrack: imported 2 keys into os.direct: PIPED_A PIPED_B\n');
+    assert.equal((await keyrack(['get', 'PIPED_A'], { env: sb.env })).stdout, `${SECRET}\n`);
+    const bad = await keyrack(['import', '-'], { env: sb.env, input: `PIPED_C=1\n${SECRET}\n` });
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr, 'keyrack: stdin:2: expected KEY=value — nothing imported\n');
+    const again = await keyrack(['import', '-', '--vault', 'os.direct'], { env: sb.env, input: 'PIPED_A=x\n' });
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /^keyrack: stdin: this key exists already: PIPED_A — nothing imported; add --force/);
+    const empty = await keyrack(['import', '-'], { env: sb.env, input: '' });
+    assert.equal(empty.code, 2);
+    assert.equal(empty.stderr, 'keyrack: stdin has no KEY=value lines; nothing imported\n');
+    // On a terminal it would wait for typed secrets that echo: refused instead.
+    const pty = new Pty([process.execPath, KEYRACK, 'import', '-'], { env: sb.env });
+    await pty.expect('stdin is a terminal; pipe a dotenv file in');
+    assert.equal(await pty.exited, 2);
   });
 
   test('usage errors: vault, missing file, empty file', async () => {

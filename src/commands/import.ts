@@ -1,6 +1,8 @@
 /**
  * `keyrack import FILE.env [--vault os.secure|os.direct] [--force]`: store every
- * KEY=value of a dotenv file (syntax: src/dotenv.ts). All or nothing: the whole file
+ * KEY=value of a dotenv file (syntax: src/dotenv.ts). FILE `-` reads stdin, so
+ * values piped from another tool (`op inject`, a decrypting command) never touch
+ * the disk. All or nothing: the whole file
  * is parsed first, and a bad line, an existing key (without --force) or an unusable
  * vault stores nothing. All keys are written under one registry lock. Reports names
  * only, never values.
@@ -13,9 +15,13 @@ import { parseDotenv } from '../dotenv.js';
 import { isVaultId, loadRegistry, VAULTS } from '../registry.js';
 import { isValueVault, KeysExist, storeValues, VALUE_VAULTS } from '../storekeys.js';
 
+/** `-` (which the CLI hands over as /dev/stdin): read fd 0 itself, which also works when it is a socket. */
+const isStdin = (file: string) => file === '-' || file === '/dev/stdin';
+
 function readFile(file: string): Buffer {
+  if (isStdin(file) && process.stdin.isTTY) throw new UserError('import -: stdin is a terminal; pipe a dotenv file in (… | keyrack import -)');
   try {
-    return readFileSync(file);
+    return readFileSync(isStdin(file) ? 0 : file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : code ?? 'unreadable';
@@ -32,13 +38,14 @@ export async function run(file: string, o: { vault?: string; force: boolean }): 
   }
 
   const buf = readFile(file);
+  const label = isStdin(file) ? 'stdin' : file;
   let entries;
   try {
-    entries = parseDotenv(buf, file);
+    entries = parseDotenv(buf, label);
   } finally {
     buf.fill(0);
   }
-  if (entries.length === 0) throw new UserError(`${file} has no KEY=value lines; nothing imported`);
+  if (entries.length === 0) throw new UserError(`${label} has no KEY=value lines; nothing imported`);
 
   // Bad registry or an os.secure that cannot take keys: stop before anything is written.
   loadRegistry(env);
@@ -50,7 +57,7 @@ export async function run(file: string, o: { vault?: string; force: boolean }): 
     previous = await storeValues(vaultId, values, env, { overwrite: o.force });
   } catch (e) {
     if (e instanceof KeysExist) {
-      throw new UserError(`${file}: ${e.names.length === 1 ? 'this key exists' : 'these keys exist'} already: ${e.names.join(' ')} — nothing imported; add --force to overwrite ${e.names.length === 1 ? 'it' : 'them'}`);
+      throw new UserError(`${label}: ${e.names.length === 1 ? 'this key exists' : 'these keys exist'} already: ${e.names.join(' ')} — nothing imported; add --force to overwrite ${e.names.length === 1 ? 'it' : 'them'}`);
     }
     throw e;
   }
