@@ -1,20 +1,20 @@
 /**
  * `keyrack daemon run`: the session daemon. One per login session (a flock on
- * daemonLockPath settles races), non-dumpable, values in memory only. Every
+ * daemonLockPath settles races: socket.ts), non-dumpable, values in memory only. Every
  * connection passes the kernel caller check (peer.ts) before it gets a hello;
  * one bad or slow client only ever loses its own connection.
  */
-import { chmodSync, closeSync, fchmodSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { dirname } from 'node:path';
+import { chmodSync, closeSync, lstatSync, unlinkSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { KeyrackError } from '../errors.js';
-import { ensureDir } from '../fsutil.js';
 import { bumpGeneration } from '../generation.js';
 import { loadNative } from '../native.js';
-import { daemonLockPath, files, socketPath, type Env } from '../paths.js';
+import { files, socketPath, type Env } from '../paths.js';
 import { isVaultId } from '../registry.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { AuditLog, callerOf, releaseCaller, type Caller } from './audit.js';
+import { Log } from './log.js';
+import { firstFrame, listen, socketAnswers, takeLock } from './socket.js';
 import { scrubOwnEnv, USER_DAEMON_ENV } from './env.js';
 import { callerCheck, checkSocketPath, myUid, type CallerCheck } from './peer.js';
 import {
@@ -32,31 +32,6 @@ const MAX_CONNECTIONS = 2000;
 /** Passphrase back-off: 1 s after the first failure, doubling, at most 30 s. */
 const BACKOFF_MAX_MS = 30_000;
 
-class Log {
-  private fd: number | undefined;
-  constructor(path: string, private readonly echo: boolean) {
-    try {
-      ensureDir(dirname(path));
-      this.fd = openSync(path, 'a', 0o600);
-      fchmodSync(this.fd, 0o600);
-    } catch {
-      this.fd = undefined; // a daemon without a log still serves
-    }
-  }
-  /** One line; callers pass names, pids and reasons — never a value. */
-  line(msg: string): void {
-    const text = `${new Date().toISOString()} [${process.pid}] ${msg}\n`;
-    if (this.fd !== undefined) {
-      try { writeSync(this.fd, text); } catch { /* disk full: keep serving */ }
-    }
-    if (this.echo) process.stderr.write(text);
-  }
-  close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
-  }
-}
-
 function refreshWindow(env: Env, log: Log): number {
   const raw = env.KEYRACK_REFRESH_WINDOW;
   if (raw === undefined || raw === '') return DEFAULT_REFRESH_WINDOW_MS;
@@ -66,64 +41,6 @@ function refreshWindow(env: Env, log: Log): number {
     return DEFAULT_REFRESH_WINDOW_MS;
   }
   return ms;
-}
-
-/** Takes the per-session daemon lock; null when another daemon holds it. */
-function takeLock(env: Env, native: boolean): number | null {
-  if (!native) return -1; // no flock without the addon: bind() below settles races instead
-  const fd = openSync(daemonLockPath(env), 'a', 0o600);
-  if (!loadNative()!.flock(fd, 'ex', false)) {
-    closeSync(fd);
-    return null;
-  }
-  return fd;
-}
-
-/** True when something answers on the socket path (only used without the addon). */
-function socketAnswers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection(path);
-    s.on('connect', () => { s.destroy(); resolve(true); });
-    s.on('error', () => resolve(false));
-  });
-}
-
-/** Connects to our own socket and returns the first frame (hello or refusal). */
-function firstFrame(path: string): Promise<{ error?: string; reason?: string }> {
-  return new Promise((resolve) => {
-    const s = createConnection(path);
-    let buf = '';
-    const done = (r: { error?: string; reason?: string }) => {
-      s.destroy();
-      resolve(r);
-    };
-    s.setEncoding('utf8');
-    s.setTimeout(5000, () => done({ error: 'no answer on our own socket' }));
-    s.on('error', (e) => done({ error: e.message }));
-    s.on('data', (d: string) => {
-      buf += d;
-      const nl = buf.indexOf('\n');
-      if (nl === -1) return;
-      try {
-        const f = JSON.parse(buf.slice(0, nl)) as { error?: string; reason?: string };
-        done(f.error === undefined ? {} : f);
-      } catch {
-        done({ error: 'bad first frame' });
-      }
-    });
-  });
-}
-
-function listen(server: Server, path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const old = process.umask(0o177); // the socket is born 0600: no window where it is looser
-    server.once('error', reject);
-    server.listen(path, () => {
-      server.off('error', reject);
-      resolve();
-    });
-    process.umask(old);
-  });
 }
 
 export async function runDaemon(env: Env = process.env): Promise<number> {

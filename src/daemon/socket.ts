@@ -1,0 +1,68 @@
+/**
+ * Claiming the session's socket: the flock that makes one daemon per session, a
+ * bind that creates the socket 0600 from the start, and the probes the daemon
+ * runs on its own socket (is another daemon answering? does our own caller check
+ * let us in?).
+ */
+import { closeSync, openSync } from 'node:fs';
+import { createConnection, type Server } from 'node:net';
+import { loadNative } from '../native.js';
+import { daemonLockPath, type Env } from '../paths.js';
+
+/** Takes the per-session daemon lock; null when another daemon holds it. */
+export function takeLock(env: Env, native: boolean): number | null {
+  if (!native) return -1; // no flock without the addon: bind() below settles races instead
+  const fd = openSync(daemonLockPath(env), 'a', 0o600);
+  if (!loadNative()!.flock(fd, 'ex', false)) {
+    closeSync(fd);
+    return null;
+  }
+  return fd;
+}
+
+/** True when something answers on the socket path (only used without the addon). */
+export function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection(path);
+    s.on('connect', () => { s.destroy(); resolve(true); });
+    s.on('error', () => resolve(false));
+  });
+}
+
+/** Connects to our own socket and returns the first frame (hello or refusal). */
+export function firstFrame(path: string): Promise<{ error?: string; reason?: string }> {
+  return new Promise((resolve) => {
+    const s = createConnection(path);
+    let buf = '';
+    const done = (r: { error?: string; reason?: string }) => {
+      s.destroy();
+      resolve(r);
+    };
+    s.setEncoding('utf8');
+    s.setTimeout(5000, () => done({ error: 'no answer on our own socket' }));
+    s.on('error', (e) => done({ error: e.message }));
+    s.on('data', (d: string) => {
+      buf += d;
+      const nl = buf.indexOf('\n');
+      if (nl === -1) return;
+      try {
+        const f = JSON.parse(buf.slice(0, nl)) as { error?: string; reason?: string };
+        done(f.error === undefined ? {} : f);
+      } catch {
+        done({ error: 'bad first frame' });
+      }
+    });
+  });
+}
+
+export function listen(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const old = process.umask(0o177); // the socket is born 0600: no window where it is looser
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+    process.umask(old);
+  });
+}
