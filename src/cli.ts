@@ -14,6 +14,11 @@ function str(v: unknown): string | undefined {
   return String(v);
 }
 
+/** A repeatable option: cac gives one value as a string, several as an array. */
+function strs(v: unknown): string[] {
+  return (Array.isArray(v) ? v : [v]).map(str).filter((s): s is string => s !== undefined);
+}
+
 /** Picks the closest known command, for "did you mean" on a typo. */
 function suggest(word: string, commands: string[]): string | undefined {
   const dist = (a: string, b: string): number => {
@@ -105,9 +110,14 @@ function build(setCode: (p: Promise<number | void>) => void): CAC {
     })));
 
   cli.command('log', 'Show the audit log: which process got which key, when')
+    .option('--key <key>', 'Only records that handed out this key (repeatable)')
+    .option('--since <duration>', 'Only records from the last DURATION, e.g. 1h, 7d')
+    .option('--refused', 'Only refused connections')
     .option('--follow', 'Keep printing new entries')
     .option('--json', 'JSON lines, as stored')
-    .action((o: Opts) => run(async () => (await import('./commands/log.js')).run({ follow: o.follow === true, json: o.json === true })));
+    .action((o: Opts) => run(async () => (await import('./commands/log.js')).run({
+      follow: o.follow === true, json: o.json === true, refused: o.refused === true, keys: strs(o.key), since: str(o.since),
+    })));
 
   cli.command('completion <shell>', 'Print tab completion: eval "$(keyrack completion bash|zsh)", keyrack completion fish | source')
     .action((shell: string) => run(async () => (await import('./commands/completion.js')).run(shell)));
@@ -145,7 +155,7 @@ async function runExec(argv: string[]): Promise<number | void> {
 }
 
 /** Options that take a value: `--ttl -1h` must reach the duration check as a value, not as flags. */
-const VALUE_OPTIONS = new Set(['--ttl', '--idle', '--vault', '--ref', '--profile']);
+const VALUE_OPTIONS = new Set(['--ttl', '--idle', '--since', '--key', '--vault', '--ref', '--profile']);
 
 /**
  * Rewrites what cac's parser would misread: an option value that starts with `-`,

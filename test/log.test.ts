@@ -1,7 +1,7 @@
 /**
  * `keyrack log`: the human form (aligned, local time, refusals marked, control
  * characters from a hostile cwd neutralised), --json (the stored lines, across
- * rotated files, oldest first) and --follow across a rotation.
+ * rotated files, oldest first), the filters, and --follow across a rotation.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -72,6 +72,44 @@ test('--json prints the stored lines, oldest first across rotated files', async 
     assert.equal(nums.at(-1), 79);
     assert.deepEqual(nums, [...nums].sort((x, y) => x - y), 'in order');
     assert.ok(nums.length < 80, 'the oldest fell off the last rotated file');
+  } finally {
+    sb.cleanup();
+  }
+});
+
+test('--key, --since and --refused pick records; --json keeps them as stored; bad filters exit 2', async () => {
+  const sb = sandbox({ TZ: 'UTC' });
+  try {
+    const a = new AuditLog(auditPath(sb), { now: () => new Date() });
+    a.record({ op: 'get', keys: ['GITHUB_TOKEN', 'NPM_TOKEN'], peer: peer(null) });
+    a.record({ op: 'exec', keys: ['NPM_TOKEN'], peer: peer(null) });
+    a.refused(peer(null, 9), 'another session');
+    a.close();
+    // An old record, as a daemon wrote it two days ago.
+    const { appendFileSync } = await import('node:fs');
+    const old = { time: new Date(Date.now() - 2 * 86_400_000).toISOString(), op: 'get', keys: ['GITHUB_TOKEN'], pid: 42, uid: 1000, session: 3, exe: '/usr/bin/curl', cwd: '/old' };
+    appendFileSync(auditPath(sb), JSON.stringify(old) + '\n');
+
+    const ops = async (...args: string[]) => {
+      const r = await keyrack(['log', '--json', ...args], { env: sb.env });
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.trimEnd().split('\n').filter(Boolean).map((l) => { const x = JSON.parse(l) as { op: string; keys?: string[] }; return `${x.op}:${(x.keys ?? []).join(',')}`; });
+    };
+    assert.deepEqual(await ops(), ['get:GITHUB_TOKEN,NPM_TOKEN', 'exec:NPM_TOKEN', 'refused:', 'get:GITHUB_TOKEN']);
+    assert.deepEqual(await ops('--key', 'GITHUB_TOKEN'), ['get:GITHUB_TOKEN,NPM_TOKEN', 'get:GITHUB_TOKEN']);
+    assert.deepEqual(await ops('--key', 'GITHUB_TOKEN', '--since', '1d'), ['get:GITHUB_TOKEN,NPM_TOKEN']);
+    assert.deepEqual(await ops('--key', 'GITHUB_TOKEN', '--key', 'NPM_TOKEN', '--since', '1h'), ['get:GITHUB_TOKEN,NPM_TOKEN', 'exec:NPM_TOKEN']);
+    assert.deepEqual(await ops('--refused'), ['refused:']);
+    assert.deepEqual(await ops('--key', 'NOPE'), []);
+    const human = await keyrack(['log', '--key', 'NPM_TOKEN'], { env: sb.env });
+    assert.equal(human.stdout.trimEnd().split('\n').length, 2);
+    assert.match(human.stdout, /exec\s+NPM_TOKEN/);
+
+    for (const [args, why] of [[['--since', '2 days'], /--since "2 days" is not a duration/], [['--since', '-1h'], /--since "-1h" is not a duration/], [['--key', 'bad key'], /bad key/]] as const) {
+      const r = await keyrack(['log', ...args], { env: sb.env });
+      assert.equal(r.code, 2, args.join(' '));
+      assert.match(r.stderr, why);
+    }
   } finally {
     sb.cleanup();
   }

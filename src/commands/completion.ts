@@ -9,7 +9,7 @@ const COMMANDS: Record<string, string[]> = {
   init: [], set: ['--vault', '--ref', '--profile'], get: [], list: ['--json'], rm: [],
   unlock: ['--all', '--ttl', '--idle'], lock: [], status: ['--json'], allow: [], deny: [],
   hook: [], export: [], exec: ['--key'], daemon: [], doctor: [], completion: [],
-  log: ['--follow', '--json'],
+  log: ['--key', '--since', '--refused', '--follow', '--json'],
 };
 const SHELLS = 'bash zsh fish';
 const VAULTS = 'os.secure os.direct 1password aws.sso';

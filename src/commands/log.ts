@@ -1,15 +1,20 @@
 /**
- * `keyrack log [--follow] [--json]`: the daemon's audit log (src/daemon/audit.ts),
- * oldest first across its rotated files. --json prints the stored lines as they
- * are; the human form is one aligned line per record, refusals standing out.
- * --follow keeps printing new records, across rotations. There are no values to
- * print: the log holds key names and who asked.
+ * `keyrack log [--key K]… [--since D] [--refused] [--follow] [--json]`: the
+ * daemon's audit log (src/daemon/audit.ts), oldest first across its rotated files.
+ * --json prints the stored lines as they are; the human form is one aligned line
+ * per record, refusals standing out. --follow keeps printing new records, across
+ * rotations. The filters answer the questions an audit trail is for: who got
+ * this key (--key), lately (--since 1d), and who was turned away (--refused).
+ * There are no values to print: the log holds key names and who asked.
  */
 import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { UserError } from '../errors.js';
+import { assertKeyName } from '../names.js';
 import { files } from '../paths.js';
 import { color, colorEnabled, type Palette } from '../term.js';
 import type { AuditRecord } from '../daemon/audit.js';
+import { parseDuration } from '../daemon/duration.js';
 
 const POLL_MS = 200;
 
@@ -60,30 +65,68 @@ function localTime(iso: string): string {
 
 interface Columns { keys: number; pid: number; session: number; exe: number }
 
+export interface LogFilter {
+  /** Records that handed out any of these keys. */
+  keys?: string[];
+  /** Records from this many ms ago or later. */
+  sinceMs?: number;
+  /** Refused connections only. */
+  refused?: boolean;
+}
+
+function matcher(f: LogFilter): ((r: AuditRecord) => boolean) | undefined {
+  if (f.keys === undefined && f.sinceMs === undefined && f.refused !== true) return undefined;
+  const wanted = f.keys && new Set(f.keys);
+  return (r) => {
+    if (f.refused === true && r.op !== 'refused' && r.op !== 'suppressed') return false;
+    if (wanted && !(r.keys ?? []).some((k) => wanted.has(k))) return false;
+    // Evaluated per record, so --follow keeps a moving window honest too.
+    if (f.sinceMs !== undefined && !(Date.parse(r.time) >= Date.now() - f.sinceMs)) return false;
+    return true;
+  };
+}
+
+function parseRecord(line: string): AuditRecord | undefined {
+  try {
+    const r = JSON.parse(line) as AuditRecord;
+    return typeof r === 'object' && r !== null && typeof r.op === 'string' ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 class Printer {
   private readonly w: Columns = { keys: 4, pid: 3, session: 1, exe: 4 };
   private readonly c: Palette;
   bad = 0;
 
-  constructor(private readonly json: boolean, private readonly out: (s: string) => void) {
+  constructor(
+    private readonly json: boolean,
+    private readonly out: (s: string) => void,
+    private readonly keep: ((r: AuditRecord) => boolean) | undefined,
+  ) {
     this.c = color(colorEnabled(process.stdout));
   }
 
   /** Prints a batch, widening the columns to fit it first. */
   print(lines: string[]): void {
-    if (this.json) {
+    if (this.json && !this.keep) {
       if (lines.length > 0) this.out(lines.join('\n') + '\n');
       return;
     }
     const recs: AuditRecord[] = [];
+    const kept: string[] = [];
     for (const l of lines) {
-      try {
-        const r = JSON.parse(l) as AuditRecord;
-        if (typeof r === 'object' && r !== null && typeof r.op === 'string') recs.push(r);
-        else this.bad++;
-      } catch {
-        this.bad++;
+      const r = parseRecord(l);
+      if (!r) this.bad++;
+      else if (!this.keep || this.keep(r)) {
+        recs.push(r);
+        kept.push(l);
       }
+    }
+    if (this.json) {
+      if (kept.length > 0) this.out(kept.join('\n') + '\n');
+      return;
     }
     const cells = recs.map((r) => this.cells(r));
     for (const x of cells) {
@@ -121,13 +164,23 @@ class Printer {
 }
 
 /** Prints what is there, then (follow) polls the current file, reopening it after a rotation. */
-export async function run(o: { follow: boolean; json: boolean }): Promise<number | void> {
+export async function run(o: { follow: boolean; json: boolean; keys: string[]; since?: string; refused: boolean }): Promise<number | void> {
+  const filter: LogFilter = { refused: o.refused };
+  if (o.keys.length > 0) {
+    for (const k of o.keys) assertKeyName(k);
+    filter.keys = o.keys;
+  }
+  if (o.since !== undefined) {
+    const ms = parseDuration(o.since);
+    if (ms === null) throw new UserError(`--since ${JSON.stringify(o.since)} is not a duration: use e.g. 30m, 8h, 1d, 7d`);
+    filter.sinceMs = ms;
+  }
   const path = files.auditLog(process.env);
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0); // `keyrack log | head`
     throw e;
   });
-  const printer = new Printer(o.json, (s) => process.stdout.write(s));
+  const printer = new Printer(o.json, (s) => process.stdout.write(s), matcher(filter));
 
   const all = logFiles(path);
   let fd: number | undefined;
