@@ -2,13 +2,16 @@
  * The daemon's store on its own: expiry deletes, the vault's expiry bounds the
  * TTL, background refresh replaces a value before its vault expiry but never
  * past the unlock deadline, and a failed refresh lets the value expire.
- * Plus the duration syntax shared by --ttl and KEYRACK_REFRESH_WINDOW.
+ * Plus the duration syntax shared by --ttl and KEYRACK_REFRESH_WINDOW, idle
+ * expiry, and a seeded property run of random put/get/lock/clock steps against a
+ * model of when each value must go.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store } from '../src/daemon/store.ts';
 import { formatDuration, parseDuration } from '../src/daemon/duration.ts';
 import type { Fetched } from '../src/vaults/vault.ts';
+import fc from 'fast-check';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -124,4 +127,55 @@ test('idle expiry is enforced by the timer too, not only on the next read', asyn
   await until(() => s.size === 0, 'A to go idle');
   assert.deepEqual(events, ['expired A: unused for 1s']);
   assert.equal(changes(), 2, 'put and idle expiry each tell the shells');
+});
+
+test('property: get hands out exactly the values a model says are alive, never one past its time (seeded)', () => {
+  const NAMES = ['A', 'B', 'C', 'D'];
+  const step = fc.oneof(
+    fc.record({ op: fc.constant('put' as const), names: fc.subarray(NAMES, { minLength: 1 }), ttl: fc.integer({ min: 1, max: 10_000 }), idle: fc.option(fc.integer({ min: 1, max: 5000 }), { nil: undefined }), vault: fc.option(fc.integer({ min: -100, max: 12_000 }), { nil: undefined }) }),
+    fc.record({ op: fc.constant('get' as const), names: fc.subarray(NAMES) }),
+    fc.record({ op: fc.constant('lock' as const), names: fc.option(fc.subarray(NAMES), { nil: undefined }) }),
+    fc.record({ op: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 4000 }) }),
+  );
+  fc.assert(fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+    const t0 = 1_000_000_000_000;
+    let now = t0;
+    const s = new Store({ now: () => now, onChange: () => {}, canRefresh: () => false, refresh: () => Promise.reject(new Error('unused')), log: () => {} });
+    /** The model: when each held value must go, and its idle rule. */
+    const model = new Map<string, { value: string; until: number; idle?: number; used: number }>();
+    const due = (m: { until: number; idle?: number; used: number }) => (m.idle === undefined ? m.until : Math.min(m.until, m.used + m.idle));
+    let n = 0;
+    for (const st of steps) {
+      for (const [k, m] of model) if (due(m) <= now) model.delete(k);
+      if (st.op === 'put') {
+        const keys: Record<string, { value: string; expiresAt?: number }> = {};
+        for (const k of st.names) {
+          const value = `v${n++}`;
+          keys[k] = st.vault === undefined ? { value } : { value, expiresAt: now + st.vault };
+          model.set(k, { value, until: Math.min(now + st.ttl, st.vault === undefined ? Infinity : now + st.vault), idle: st.idle, used: now });
+        }
+        s.put(keys, st.ttl, st.idle);
+        for (const [k, m] of model) if (due(m) <= now) model.delete(k); // born expired (a vault expiry in the past)
+      } else if (st.op === 'get') {
+        const got = s.get(st.names);
+        const alive = st.names.filter((k) => model.has(k));
+        assert.deepEqual(Object.keys(got).sort(), [...new Set(alive)].sort());
+        for (const k of alive) {
+          const m = model.get(k)!;
+          m.used = now;
+          const h = got[k]!;
+          assert.equal((h as { value: string }).value, m.value);
+          assert.equal(h.expiresAt, due(m), `${k}: the expiry handed out is the model's`);
+          assert.ok(h.expiresAt > now, 'never a value past its time');
+        }
+      } else if (st.op === 'lock') {
+        s.lock(st.names);
+        for (const k of st.names ?? NAMES) model.delete(k);
+      } else {
+        now += st.ms;
+      }
+      assert.deepEqual(s.status().map((k) => k.name), [...model.keys()].filter((k) => due(model.get(k)!) > now).sort());
+    }
+    s.clear();
+  }), { seed: 20261129, numRuns: 300 });
 });
