@@ -16,6 +16,7 @@ if ! npm run --silent build:native </dev/null >/tmp/keyrack-native-build.$$.log 
   echo "" >&2
   echo "keyrack: *** WARNING: the native module did not build (needs python3, make, g++). ***" >&2
   echo "keyrack: *** The daemon will refuse to start without it: kernel caller checks need it. ***" >&2
+  echo "keyrack: *** (init, set, get of os.direct keys and the hook still work.) ***" >&2
 fi
 rm -f /tmp/keyrack-native-build.$$.log
 

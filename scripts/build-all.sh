@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 if [ -f native/build/Makefile ]; then
-  npx --no-install node-gyp build --directory native >/dev/null
+  node scripts/build-native.mjs build >/dev/null
 else
   npm run --silent build:native >/dev/null
 fi
