@@ -2,8 +2,10 @@
  * The N-API addon in native/: what Node cannot do by itself. SO_PEERCRED and a
  * pidfd on the peer (so a pid cannot be recycled between check and use),
  * prctl(PR_SET_DUMPABLE, 0) for the daemon, and flock(2) for file locks.
- * Loaded lazily: commands that do not need it never dlopen it.
+ * Loaded lazily: commands that do not need it never dlopen it. Only the daemon
+ * cannot do without it; file locks have a fallback (flock below).
  */
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -71,6 +73,23 @@ export function native(): Addon {
   return a;
 }
 
+const FLOCK_BIN = ['/usr/bin/flock', '/bin/flock'].find((p) => existsSync(p)) ?? 'flock';
+
+/**
+ * flock(2) on fd: false when `wait` is off and someone else holds it. Without the
+ * addon, util-linux's flock(1) takes the lock for us: the child gets a copy of the
+ * same open file description, and a flock belongs to the description, so the lock
+ * stays ours after the child exits, until we close the fd or die, even by SIGKILL.
+ * The same guarantee, for the price of a process start: so a failed native build
+ * still leaves the local vaults working (only the daemon needs the addon).
+ */
 export function flock(fd: number, op: 'ex' | 'sh' | 'un', wait = true): boolean {
-  return native().flock(fd, op, wait);
+  const a = loadNative();
+  if (a) return a.flock(fd, op, wait);
+  const flag = op === 'ex' ? '-x' : op === 'sh' ? '-s' : '-u';
+  const r = spawnSync(FLOCK_BIN, [...(wait ? [] : ['-n']), flag, '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
+  if (r.error) throw new KeyrackError(`cannot lock files: the native module is missing (${loadError}) and flock(1) could not run (${r.error.message}); run ./install.sh`);
+  if (r.status === 0) return true;
+  if (!wait && r.status === 1) return false;
+  throw new KeyrackError(`cannot lock files: flock(1) failed: ${r.stderr.toString().trim()}`);
 }

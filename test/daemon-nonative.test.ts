@@ -2,7 +2,8 @@
  * Without the native module (a copy of the bundle with no native/ build beside
  * it): the daemon refuses to start and says how to fix it, unless the user opts
  * in with KEYRACK_INSECURE_NO_NATIVE=1 — then file permissions are the only
- * protection, and both ends insist that they really are private.
+ * protection, and both ends insist that they really are private. The local
+ * vaults still work: file locks fall back to util-linux's flock(1).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, run, sandbox, type Sandbox } from './helpers.ts';
+import { spawn } from 'node:child_process';
 
 let copy: string;
 let bin: string;
@@ -87,4 +89,32 @@ test('opted in: file permissions only, said so; the client insists on a private 
   assert.match(r.stderr, /directory is not private to you/);
   assert.ok(!existsSync(st.socket), 'it left no socket behind');
   chmodSync(sb.env.XDG_RUNTIME_DIR!, 0o700);
+});
+
+test('the local vaults work without it: init, set, get; the registry lock is a real flock', async () => {
+  const local = sandbox();
+  const k = (args: string[], input?: string) => run(process.execPath, [bin, ...args], { env: local.env, input });
+  let holder: ReturnType<typeof spawn> | undefined;
+  try {
+    assert.equal((await k(['init'], 'pw\n')).code, 0);
+    let r = await k(['set', 'S1'], 'secure value');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await k(['set', 'D1', '--vault', 'os.direct'], 'direct value')).code, 0);
+    assert.equal((await k(['get', 'D1'])).stdout, 'direct value\n');
+
+    // Another process holds the registry lock (flock(1), as a user's script might):
+    // set must wait for it, which only a real flock on the same file makes it do.
+    const lockFile = join(local.env.XDG_CONFIG_HOME!, 'keyrack', 'registry.lock');
+    const marker = join(local.dir, 'letting-go');
+    holder = spawn('flock', ['-x', lockFile, 'sh', '-c', 'echo held; sleep 2; : > "$0"', marker], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => holder!.stdout!.once('data', () => resolve()));
+    r = await k(['set', 'D2', '--vault', 'os.direct'], 'second');
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(existsSync(marker), 'set finished only after the holder was letting go of the lock');
+    r = await k(['list', '--json']);
+    assert.deepEqual((JSON.parse(r.stdout) as { keys: Array<{ name: string }> }).keys.map((x) => x.name), ['D1', 'D2', 'S1']);
+  } finally {
+    if (holder && holder.exitCode === null) await new Promise((resolve) => holder!.once('close', resolve));
+    local.cleanup();
+  }
 });
