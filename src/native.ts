@@ -73,8 +73,6 @@ export function native(): Addon {
   return a;
 }
 
-const FLOCK_BIN = ['/usr/bin/flock', '/bin/flock'].find((p) => existsSync(p)) ?? 'flock';
-
 /**
  * flock(2) on fd: false when `wait` is off and someone else holds it. Without the
  * addon, util-linux's flock(1) takes the lock for us: the child gets a copy of the
@@ -87,7 +85,8 @@ export function flock(fd: number, op: 'ex' | 'sh' | 'un', wait = true): boolean 
   const a = loadNative();
   if (a) return a.flock(fd, op, wait);
   const flag = op === 'ex' ? '-x' : op === 'sh' ? '-s' : '-u';
-  const r = spawnSync(FLOCK_BIN, [...(wait ? [] : ['-n']), flag, '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
+  const bin = ['/usr/bin/flock', '/bin/flock'].find((p) => existsSync(p)) ?? 'flock';
+  const r = spawnSync(bin, [...(wait ? [] : ['-n']), flag, '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
   if (r.error) throw new KeyrackError(`cannot lock files: the native module is missing (${loadError}) and flock(1) could not run (${r.error.message}); run ./install.sh`);
   if (r.status === 0) return true;
   if (!wait && r.status === 1) return false;

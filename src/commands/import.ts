@@ -2,9 +2,8 @@
  * `keyrack import FILE.env [--vault os.secure|os.direct] [--force]`: store every
  * KEY=value of a dotenv file (syntax: src/dotenv.ts). FILE `-` reads stdin, so
  * values piped from another tool (`op inject`, a decrypting command) never touch
- * the disk. All or nothing: the whole file
- * is parsed first, and a bad line, an existing key (without --force) or an unusable
- * vault stores nothing. All keys are written under one registry lock. Reports names
+ * the disk. All or nothing: the whole file is parsed first, and a bad line, an
+ * existing key (without --force) or an unusable vault stores nothing. All keys are written under one registry lock. Reports names
  * only, never values.
  */
 import { readFileSync } from 'node:fs';
