@@ -123,7 +123,10 @@ try {
       met: e / n <= 1.2 && exec.fails.length === 0,
     });
   }
-  for (const [what, xs] of [['one connection', get.oneConnection], ['connect + hello + GET + close', get.perConnection]] as const) {
+  for (const [what, xs] of [
+    ['one connection, C client (as keyrack-fast)', get.cOneConnection], ['connect + hello + GET + close, C client', get.cPerConnection],
+    ['one connection, Node client', get.oneConnection], ['connect + hello + GET + close, Node client', get.perConnection],
+  ] as const) {
     const p50 = pct(xs, 50);
     const p99 = pct(xs, 99);
     rows.push({
@@ -187,7 +190,10 @@ try {
       processesPerPrompt: procs,
       cd: Object.fromEntries(SHELLS.map((sh) => [sh, Object.fromEntries(Object.entries(cd[sh]).map(([v, s]) => [v, { enter: r3(s.enter), exit: r3(s.exit) }]))])),
       exec: { true: exec.true, node: exec.node, exec: exec.exec, ca: exec.ca },
-      daemonGet: { oneConnection: r3(get.oneConnection), perConnection: r3(get.perConnection) },
+      daemonGet: {
+        oneConnection: r3(get.oneConnection), perConnection: r3(get.perConnection),
+        cOneConnection: r3(get.cOneConnection), cPerConnection: r3(get.cPerConnection),
+      },
       concurrent: { hook: conc, nodeCli: concNode },
       unlock: { one: r3(unlock.one), fifty: r3(unlock.fifty) },
       rssBytes: { start: rssStart, afterBursts: rssBurst, end: rssEnd },

@@ -4,10 +4,12 @@
  * comparison alternates keyrack and its baseline run by run, so load from other
  * work on the machine hits both alike.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DaemonConnection } from '../src/daemon/client.ts';
+import { socketPath } from '../src/paths.ts';
 import type { Fixture } from './fixture.ts';
 import { PASSPHRASE } from './fixture.ts';
 import { cdScript, execScript, onceScript, promptScript, shellArgv, SHELLS, type Project, type ShellName } from './scripts.ts';
@@ -181,7 +183,24 @@ export async function concurrentExports(fx: Fixture, n: number, hookFile: string
 }
 
 /** 5. Daemon GET of 10 keys at the client socket: on one connection, and connecting each time (ms). */
-export async function daemonGet(fx: Fixture, n: number): Promise<{ oneConnection: number[]; perConnection: number[] }> {
+export interface GetLatencies {
+  oneConnection: number[];
+  perConnection: number[];
+  /** The same two, from bench/get-client.c: no client-side GC or timer jitter. */
+  cOneConnection: number[];
+  cPerConnection: number[];
+}
+
+/** Builds bench/get-client.c into the fixture's directory. */
+function buildGetClient(fx: Fixture): string {
+  const out = join(fx.dir, 'get-client');
+  const src = fileURLToPath(new URL('./get-client.c', import.meta.url));
+  const r = spawnSync('cc', ['-O2', '-o', out, src], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cc bench/get-client.c failed (is gcc installed?): ${r.error?.message ?? r.stderr}`);
+  return out;
+}
+
+export async function daemonGet(fx: Fixture, n: number): Promise<GetLatencies> {
   const keys = Array.from({ length: 10 }, (_, i) => `G${i}`);
   const conn = await DaemonConnection.open(fx.env);
   if (!conn) throw new Error('the bench daemon is gone');
@@ -207,7 +226,13 @@ export async function daemonGet(fx: Fixture, n: number): Promise<{ oneConnection
     c.close();
     if (i >= 20) perConnection.push(performance.now() - t0);
   }
-  return { oneConnection, perConnection };
+  const client = buildGetClient(fx);
+  const viaC = async (mode: 'one' | 'each') => {
+    const r = await runArgv([client, socketPath(fx.env), mode, String(n), ...keys], fx.env);
+    if (r.code !== 0) throw new Error(`get-client ${mode}: ${r.stderr.trim()}`);
+    return r.lines.map(Number);
+  };
+  return { oneConnection, perConnection, cOneConnection: await viaC('one'), cPerConnection: await viaC('each') };
 }
 
 /** 7. The real `keyrack unlock`, passphrase on stdin: 1 os.secure key vs 50, alternating (ms). */

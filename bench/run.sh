@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/need-tools.sh bench direnv strace zsh fish age
+scripts/need-tools.sh bench direnv strace zsh fish age cc=gcc
 scripts/build-all.sh
 
 exec node --import tsx bench/compare.ts "$@"
