@@ -35,9 +35,15 @@
 extern char **environ;
 
 static char **fallback_argv;
+static int exporting;
 
 /* Hands the work to the Node CLI: `NODE SCRIPT export SHELL`. */
 static void fallback(void) {
+  /* Node reads and parses this CA bundle at start-up (~40 ms here), and export
+   * makes no TLS connection and may not set the variable (it is on the manifest's
+   * deny-list), so that work is dropped on the prompt's path. exec keeps it: the
+   * command it runs may need it. */
+  if (exporting) unsetenv("NODE_EXTRA_CA_CERTS");
   execv(fallback_argv[0], fallback_argv);
   fprintf(stderr, "keyrack: cannot run %s: %s\n", fallback_argv[0], strerror(errno));
   _exit(1);
@@ -390,7 +396,23 @@ int main(int argc, char **argv) {
     return 2;
   }
   fallback_argv = argv + 1;
-  if (argc == 5 && strcmp(argv[3], "export") == 0) return fast_export(argv[4]);
+  if (argc == 5 && strcmp(argv[3], "export") == 0) {
+    exporting = 1;
+    /* The fallback: NODE dist/keyrack-export.mjs SHELL, the export alone in one
+     * file (src/export-entry.ts), when it sits beside the CLI bundle. */
+    static char *export_argv[4];
+    static char path[4096];
+    const char *slash = strrchr(argv[2], '/');
+    int n = slash ? snprintf(path, sizeof path, "%.*s/keyrack-export.mjs", (int)(slash - argv[2]), argv[2]) : -1;
+    if (n > 0 && (size_t)n < sizeof path && access(path, R_OK) == 0) {
+      export_argv[0] = argv[1];
+      export_argv[1] = path;
+      export_argv[2] = argv[4];
+      export_argv[3] = NULL;
+      fallback_argv = export_argv;
+    }
+    return fast_export(argv[4]);
+  }
   if (argc >= 5 && strcmp(argv[3], "exec") == 0) return fast_exec(argc - 4, argv + 4);
   fallback();
   return 1;

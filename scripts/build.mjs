@@ -1,6 +1,8 @@
 // Bundles the CLI into dist/ with one chunk per lazily imported command, so the
-// hot path (`keyrack export`) loads no vault or crypto code. Builds into a temp
-// dir and swaps it in, so a test running the old bundle never sees a half-built one.
+// hot path (`keyrack export`) loads no vault or crypto code; and the same export as
+// one self-contained file, dist/keyrack-export.mjs, for keyrack-fast's fallback
+// (src/export-entry.ts). Builds into a temp dir and swaps it in, so a test running
+// the old bundle never sees a half-built one.
 import { build } from 'esbuild';
 import { chmodSync, renameSync, rmSync } from 'node:fs';
 
@@ -21,6 +23,15 @@ try {
     target: 'node20',
     chunkNames: 'chunks/[name]-[hash]',
     banner: { js: '#!/usr/bin/env node' },
+    logLevel: 'warning',
+  });
+  await build({
+    entryPoints: ['src/export-entry.ts'],
+    outfile: new URL('keyrack-export.mjs', tmp).pathname,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
     logLevel: 'warning',
   });
   chmodSync(new URL('keyrack.mjs', tmp), 0o755);

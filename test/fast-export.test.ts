@@ -70,6 +70,33 @@ test('keyrack-fast answers exactly as keyrack export, from the daemon, and falls
   assert.equal(odd.code, 0, odd.stderr);
 });
 
+test('without a daemon, export goes to dist/keyrack-export.mjs, with no CA bundle for Node to load; exec keeps it', async (t) => {
+  const sb = sandbox();
+  t.after(() => sb.cleanup());
+  const proj = join(sb.dir, 'proj');
+  mkdirSync(proj);
+  assert.equal((await keyrack(['set', 'B', '--vault', 'os.direct'], { env: sb.env, input: 'direct-b' })).code, 0);
+  writeFileSync(join(proj, '.keyrack'), 'B\n');
+  assert.equal((await keyrack(['allow', proj], { env: sb.env })).code, 0);
+  // Node warns on stderr when it cannot load NODE_EXTRA_CA_CERTS: a visible sign it tried.
+  const env = { ...sb.env, PWD: proj, NODE_EXTRA_CA_CERTS: join(sb.dir, 'no-such-bundle.pem') };
+  const slow = await keyrack(['export', 'bash'], { env, cwd: proj });
+  assert.match(slow.stderr, /Ignoring extra certs/, 'the CLI started by hand still loads it');
+  const quick = await fast(process.execPath, 'bash', env, proj);
+  assert.equal(quick.code, 0, quick.stderr);
+  assert.equal(quick.stdout, slow.stdout);
+  assert.equal(quick.stderr, 'keyrack: +B\n', 'same message, and no certificate warning');
+  // The single-file entry on its own: the same answer, and the CLI's errors.
+  const entryOnly = await run(process.execPath, [join(ROOT, 'dist', 'keyrack-export.mjs'), 'bash'], { env: { ...env, NODE_EXTRA_CA_CERTS: '' }, cwd: proj });
+  assert.deepEqual([entryOnly.code, entryOnly.stdout, entryOnly.stderr], [0, slow.stdout, 'keyrack: +B\n']);
+  const bad = await run(process.execPath, [join(ROOT, 'dist', 'keyrack-export.mjs'), 'tcsh'], { env, cwd: proj });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /keyrack: unknown shell 'tcsh' for export/);
+  // exec's command may need the bundle: it is left in place.
+  const ex = await run(FAST, [process.execPath, KEYRACK, 'exec', '--', 'sh', '-c', 'printf %s "$NODE_EXTRA_CA_CERTS"'], { env, cwd: proj });
+  assert.equal(ex.stdout, env.NODE_EXTRA_CA_CERTS);
+});
+
 test('keyrack-fast refuses bad usage', async () => {
   const r = await run(FAST, ['export'], {});
   assert.equal(r.code, 2);
