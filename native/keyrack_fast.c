@@ -398,12 +398,12 @@ int main(int argc, char **argv) {
   fallback_argv = argv + 1;
   if (argc == 5 && strcmp(argv[3], "export") == 0) {
     exporting = 1;
-    /* The fallback: NODE dist/keyrack-export.mjs SHELL, the export alone in one
+    /* The fallback: NODE dist/keyrack-export.cjs SHELL, the export alone in one
      * file (src/export-entry.ts), when it sits beside the CLI bundle. */
     static char *export_argv[4];
     static char path[4096];
     const char *slash = strrchr(argv[2], '/');
-    int n = slash ? snprintf(path, sizeof path, "%.*s/keyrack-export.mjs", (int)(slash - argv[2]), argv[2]) : -1;
+    int n = slash ? snprintf(path, sizeof path, "%.*s/keyrack-export.cjs", (int)(slash - argv[2]), argv[2]) : -1;
     if (n > 0 && (size_t)n < sizeof path && access(path, R_OK) == 0) {
       export_argv[0] = argv[1];
       export_argv[1] = path;

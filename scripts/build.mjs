@@ -1,7 +1,7 @@
 // Bundles the CLI into dist/ with one chunk per lazily imported command, so the
 // hot path (`keyrack export`) loads no vault or crypto code; and the same export as
-// one self-contained file, dist/keyrack-export.mjs, for keyrack-fast's fallback
-// (src/export-entry.ts). Builds into a temp dir and swaps it in, so a test running
+// one self-contained CommonJS file, dist/keyrack-export.cjs, for keyrack-fast's
+// fallback (src/export-entry.ts). Builds into a temp dir and swaps it in, so a test running
 // the old bundle never sees a half-built one.
 import { build } from 'esbuild';
 import { chmodSync, renameSync, rmSync } from 'node:fs';
@@ -27,11 +27,14 @@ try {
   });
   await build({
     entryPoints: ['src/export-entry.ts'],
-    outfile: new URL('keyrack-export.mjs', tmp).pathname,
+    outfile: new URL('keyrack-export.cjs', tmp).pathname,
     bundle: true,
-    format: 'esm',
+    format: 'cjs',
     platform: 'node',
     target: 'node20',
+    // Where the code looks for native/ and shell/ beside itself.
+    define: { 'import.meta.url': '__keyrackModuleUrl' },
+    banner: { js: 'const __keyrackModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
     logLevel: 'warning',
   });
   chmodSync(new URL('keyrack.mjs', tmp), 0o755);

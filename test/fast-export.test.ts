@@ -70,7 +70,7 @@ test('keyrack-fast answers exactly as keyrack export, from the daemon, and falls
   assert.equal(odd.code, 0, odd.stderr);
 });
 
-test('without a daemon, export goes to dist/keyrack-export.mjs, with no CA bundle for Node to load; exec keeps it', async (t) => {
+test('without a daemon, export goes to dist/keyrack-export.cjs, with no CA bundle for Node to load; exec keeps it', async (t) => {
   const sb = sandbox();
   t.after(() => sb.cleanup());
   const proj = join(sb.dir, 'proj');
@@ -87,9 +87,9 @@ test('without a daemon, export goes to dist/keyrack-export.mjs, with no CA bundl
   assert.equal(quick.stdout, slow.stdout);
   assert.equal(quick.stderr, 'keyrack: +B\n', 'same message, and no certificate warning');
   // The single-file entry on its own: the same answer, and the CLI's errors.
-  const entryOnly = await run(process.execPath, [join(ROOT, 'dist', 'keyrack-export.mjs'), 'bash'], { env: { ...env, NODE_EXTRA_CA_CERTS: '' }, cwd: proj });
+  const entryOnly = await run(process.execPath, [join(ROOT, 'dist', 'keyrack-export.cjs'), 'bash'], { env: { ...env, NODE_EXTRA_CA_CERTS: '' }, cwd: proj });
   assert.deepEqual([entryOnly.code, entryOnly.stdout, entryOnly.stderr], [0, slow.stdout, 'keyrack: +B\n']);
-  const bad = await run(process.execPath, [join(ROOT, 'dist', 'keyrack-export.mjs'), 'tcsh'], { env, cwd: proj });
+  const bad = await run(process.execPath, [join(ROOT, 'dist', 'keyrack-export.cjs'), 'tcsh'], { env, cwd: proj });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /keyrack: unknown shell 'tcsh' for export/);
   // exec's command may need the bundle: it is left in place.
