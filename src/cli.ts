@@ -154,6 +154,17 @@ async function runExec(argv: string[]): Promise<number | void> {
   return (await import('./commands/exec.js')).run(cmd, { keys });
 }
 
+/** `exec --help`: only among exec's own options, before the command (`exec ls --help` is ls's). */
+function asksExecHelp(argv: string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--help' || a === '-h') return true;
+    if (a === '--key' || a === '-k') i++;
+    else if (a === '--' || !a.startsWith('-')) return false;
+  }
+  return false;
+}
+
 /** Options that take a value: `--ttl -1h` must reach the duration check as a value, not as flags. */
 const VALUE_OPTIONS = new Set(['--ttl', '--idle', '--since', '--key', '--vault', '--ref', '--profile']);
 
@@ -183,9 +194,7 @@ async function main(rawArgv: string[]): Promise<number> {
   // exec's arguments after its own options belong to the command: never rewritten.
   const argv = rawArgv[2] === 'exec' ? rawArgv : joinOptionValues(rawArgv);
   try {
-    if (argv[2] === 'exec' && !argv.slice(3).some((a) => a === '--help' || a === '-h') || (argv[2] === 'exec' && argv[3] === '--')) {
-      return (await runExec(argv.slice(3))) ?? 0;
-    }
+    if (argv[2] === 'exec' && !asksExecHelp(argv.slice(3))) return (await runExec(argv.slice(3))) ?? 0;
     let pending: Promise<number | void> | undefined;
     const cli = build((p) => { pending = p; });
     cli.parse(argv, { run: false });

@@ -74,6 +74,16 @@ test('--key picks keys anywhere, with aliases; options after the command belong 
   assert.equal(r.stdout.toString(), 'npm--key');
 });
 
+test('--help after the command is the command\'s; before it, exec\'s own', async () => {
+  await ready;
+  const r = await exec(['--key', 'TOKEN', 'sh', '-c', 'printf "%s" "$1"', 'sh', '--help'], sb.dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.toString(), '--help');
+  const own = await exec(['--help'], sb.dir);
+  assert.equal(own.code, 0);
+  assert.match(own.stdout.toString(), /Usage:\s+\$ keyrack exec/);
+});
+
 test('exit status is the command\'s; 128+n when a signal killed it; 127 when not found', async () => {
   await ready;
   assert.equal((await exec(['sh', '-c', 'exit 42'], proj)).code, 42);

@@ -9,12 +9,11 @@
  */
 import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { UserError } from '../errors.js';
 import { assertKeyName } from '../names.js';
 import { files } from '../paths.js';
 import { color, colorEnabled, type Palette } from '../term.js';
 import type { AuditRecord } from '../daemon/audit.js';
-import { parseDuration } from '../daemon/duration.js';
+import { durationFlag } from '../daemon/duration.js';
 
 const POLL_MS = 200;
 
@@ -170,11 +169,7 @@ export async function run(o: { follow: boolean; json: boolean; keys: string[]; s
     for (const k of o.keys) assertKeyName(k);
     filter.keys = o.keys;
   }
-  if (o.since !== undefined) {
-    const ms = parseDuration(o.since);
-    if (ms === null) throw new UserError(`--since ${JSON.stringify(o.since)} is not a duration: use e.g. 30m, 8h, 1d, 7d`);
-    filter.sinceMs = ms;
-  }
+  if (o.since !== undefined) filter.sinceMs = durationFlag('--since', o.since);
   const path = files.auditLog(process.env);
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0); // `keyrack log | head`

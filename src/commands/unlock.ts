@@ -12,7 +12,7 @@ import { readPassphrase } from '../input.js';
 import { loadManifest } from '../manifest.js';
 import { assertKeyName } from '../names.js';
 import { loadRegistry, type VaultId } from '../registry.js';
-import { formatDuration, parseDuration } from '../daemon/duration.js';
+import { durationFlag, formatDuration } from '../daemon/duration.js';
 import { startDaemon, type DaemonConnection } from '../daemon/client.js';
 import type { Secret, Source } from '../daemon/protocol.js';
 import { DEFAULT_TTL_MS } from '../daemon/store.js';
@@ -39,16 +39,10 @@ function targets(keys: string[], all: boolean, registryKeys: string[]): Map<stri
   return wanted;
 }
 
-function duration(flag: string, text: string): number {
-  const ms = parseDuration(text);
-  if (ms === null) throw new UserError(`${flag} ${JSON.stringify(text)} is not a duration: use e.g. 30s, 15m, 8h, 1h30m, 2d (at most 365d)`);
-  return ms;
-}
-
 export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?: string }): Promise<number | void> {
   const env = process.env;
-  const ttlMs = o.ttl === undefined ? DEFAULT_TTL_MS : duration('--ttl', o.ttl);
-  const idleMs = o.idle === undefined ? undefined : duration('--idle', o.idle);
+  const ttlMs = o.ttl === undefined ? DEFAULT_TTL_MS : durationFlag('--ttl', o.ttl);
+  const idleMs = o.idle === undefined ? undefined : durationFlag('--idle', o.idle);
   if (idleMs !== undefined && idleMs >= ttlMs) {
     throw new UserError(`--idle ${o.idle} is not shorter than the lifetime (${formatDuration(ttlMs)}): it would never apply; drop it or raise --ttl`);
   }

@@ -1,7 +1,9 @@
 /**
  * Durations as users type them: 30s, 15m, 8h, 1h30m, 2d (units in descending
- * order, each at most once). Used by `unlock --ttl` and KEYRACK_REFRESH_WINDOW.
+ * order, each at most once). Used by `unlock --ttl/--idle`, `log --since` and
+ * KEYRACK_REFRESH_WINDOW.
  */
+import { UserError } from '../errors.js';
 
 const UNITS: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
 const PATTERN = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
@@ -18,6 +20,13 @@ export function parseDuration(text: string): number | null {
     if (part !== undefined) ms += Number(part) * UNITS[i]![1];
   }
   if (ms <= 0 || ms > MAX_DURATION_MS) return null;
+  return ms;
+}
+
+/** A command-line flag's duration, or a UserError (exit 2) naming the flag. */
+export function durationFlag(flag: string, text: string): number {
+  const ms = parseDuration(text);
+  if (ms === null) throw new UserError(`${flag} ${JSON.stringify(text)} is not a duration: use e.g. 30s, 15m, 8h, 1h30m, 2d (at most 365d)`);
   return ms;
 }
 
