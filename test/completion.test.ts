@@ -10,7 +10,7 @@ test('completion scripts load in their shells and complete commands', async (t) 
   const r = await run('bash', ['-c', `${b.stdout}\nCOMP_WORDS=(keyrack unl); COMP_CWORD=1; _keyrack_complete; echo "\${COMPREPLY[*]}"\nCOMP_WORDS=(keyrack set K --vault os.); COMP_CWORD=4; _keyrack_complete; echo "\${COMPREPLY[*]}"`], { env: sb.env });
   assert.equal(r.stdout, 'unlock\nos.secure os.direct\n', r.stderr);
   for (const shell of ['zsh', 'fish']) {
-    if (!requireTool(shell)) continue;
+    if (!requireTool(shell)) { t.diagnostic(`${shell} not installed: not checked`); continue; }
     const s = await keyrack(['completion', shell], { env: sb.env });
     assert.equal(s.code, 0);
     const check = await run(shell, ['-n', '-c', s.stdout], { env: sb.env });

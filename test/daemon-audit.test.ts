@@ -10,11 +10,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KEYRACK, ROOT, keyrack, run, sandbox, type Sandbox } from './helpers.ts';
+import { KEYRACK, ROOT, keyrack, run, sandbox, type Sandbox, needsRoot } from './helpers.ts';
 import { AuditLog, callerOf, releaseCaller, type AuditRecord } from '../src/daemon/audit.ts';
 
 const PROBE = join(ROOT, 'test', 'daemon', 'probe.mjs');
-const isRoot = process.getuid?.() === 0;
 const SECRET = 'sekrit-value-4711';
 
 let sb: Sandbox;
@@ -75,7 +74,7 @@ test('a get is recorded with names, pid, uid, session, exe and cwd — never a v
   assert.ok(!readFileSync(auditPath(), 'utf8').includes(SECRET), 'no value in the audit log');
 });
 
-test('a caller in another audit session is recorded with its session id', { skip: !isRoot && 'needs root to start an audit session' }, async () => {
+test('a caller in another audit session is recorded with its session id', { skip: needsRoot('needs root to start an audit session') }, async () => {
   const r = await run('sh', ['-c', 'echo 1000 > /proc/self/loginuid || exit 99; cat /proc/self/sessionid; echo; exec "$@"', 'sh', process.execPath, PROBE, sock, '{"id":1,"op":"get","keys":["A"]}'], {});
   assert.equal(r.code, 0, r.stderr);
   const session = Number(r.stdout.split('\n')[0]);
@@ -84,7 +83,7 @@ test('a caller in another audit session is recorded with its session id', { skip
   assert.equal(last.session, session, 'the kernel-reported session of the caller');
 });
 
-test('a refused connection is recorded with its uid and reason', { skip: !isRoot && 'needs root to run as uid 65534' }, async () => {
+test('a refused connection is recorded with its uid and reason', { skip: needsRoot('needs root to run as uid 65534') }, async () => {
   chmodSync(sb.dir, 0o711);
   chmodSync(sb.env.XDG_RUNTIME_DIR!, 0o777);
   chmodSync(sock, 0o777);

@@ -9,12 +9,11 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KEYRACK, ROOT, keyrack, run, sandbox, type Sandbox } from './helpers.ts';
+import { KEYRACK, ROOT, keyrack, run, sandbox, type Sandbox, needsRoot } from './helpers.ts';
 
 const PROBE = join(ROOT, 'test', 'daemon', 'probe.mjs');
 const PLANTED = join(ROOT, 'test', 'daemon', 'planted.mjs');
 const NOBODY = 65534;
-const isRoot = process.getuid?.() === 0;
 
 interface ProbeResult { frames: Array<Record<string, unknown>>; closed: boolean; error?: string }
 
@@ -78,7 +77,7 @@ async function daemonStatus(sb: Sandbox): Promise<{ pid: number; socket: string 
 const put = (id: number, name: string, value: string) => JSON.stringify({ id, op: 'put', ttlMs: 60_000, keys: { [name]: { value } } });
 const get = (id: number, name: string) => JSON.stringify({ id, op: 'get', keys: [name] });
 
-test('a client in another audit login session is refused; the same session is served', { skip: !isRoot && 'needs root to create audit sessions' }, async () => {
+test('a client in another audit login session is refused; the same session is served', { skip: needsRoot('needs root to create audit sessions') }, async () => {
   const sb = sandbox();
   let daemonPid: number | undefined;
   let shell: ChildProcess | undefined;
@@ -151,7 +150,7 @@ test('a client in another audit login session is refused; the same session is se
   }
 });
 
-test('a client of another uid is refused even through a world-writable socket', { skip: !isRoot && 'needs root to run as uid 65534' }, async () => {
+test('a client of another uid is refused even through a world-writable socket', { skip: needsRoot('needs root to run as uid 65534') }, async () => {
   const sb = sandbox();
   try {
     assert.equal((await keyrack(['daemon', 'start'], { env: sb.env })).code, 0);
@@ -179,7 +178,7 @@ test('a client of another uid is refused even through a world-writable socket', 
   }
 });
 
-test('a socket planted by another uid at our path gets nothing from the client', { skip: !isRoot && 'needs root to run as uid 65534' }, async () => {
+test('a socket planted by another uid at our path gets nothing from the client', { skip: needsRoot('needs root to run as uid 65534') }, async () => {
   const sb = sandbox();
   registerKey(sb, 'A');
   chmodSync(sb.dir, 0o711);

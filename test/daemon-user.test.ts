@@ -10,10 +10,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KEYRACK, ROOT, keyrack, run, sandbox, type Sandbox } from './helpers.ts';
+import { KEYRACK, ROOT, keyrack, run, sandbox, type Sandbox, needsRoot } from './helpers.ts';
 
 const PROBE = join(ROOT, 'test', 'daemon', 'probe.mjs');
-const isRoot = process.getuid?.() === 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function registerKey(sb: Sandbox, name: string): void {
@@ -32,7 +31,7 @@ async function waitFor(path: string): Promise<void> {
   assert.ok(existsSync(path), `${path} appeared`);
 }
 
-test('a shell in a login session uses the user-wide daemon when its session has none', { skip: !isRoot && 'needs root to create audit sessions' }, async () => {
+test('a shell in a login session uses the user-wide daemon when its session has none', { skip: needsRoot('needs root to create audit sessions') }, async () => {
   const sb = sandbox();
   registerKey(sb, 'A');
   const userSock = join(sb.env.XDG_RUNTIME_DIR!, 'keyrack.u0.sock');
@@ -93,7 +92,7 @@ test('a shell in a login session uses the user-wide daemon when its session has 
   }
 });
 
-test('a uid-only daemon started without KEYRACK_USER_DAEMON is not used from a login session', { skip: !isRoot && 'needs root to create audit sessions' }, async () => {
+test('a uid-only daemon started without KEYRACK_USER_DAEMON is not used from a login session', { skip: needsRoot('needs root to create audit sessions') }, async () => {
   const sb = sandbox();
   registerKey(sb, 'A');
   try {

@@ -12,12 +12,12 @@ import { spawn } from 'node:child_process';
 import { chownSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { sandbox, run, requireTool, KEYRACK, keyrack } from './helpers.ts';
+import { sandbox, run, requireTool, needsRoot, KEYRACK, keyrack } from './helpers.ts';
 
 const secret = (tag: string) => `${tag}${randomBytes(12).toString('hex')}`;
 
 test('no secret in argv, in files other than the os.direct vault, or in the daemon log', async (t) => {
-  if (!requireTool('strace')) return;
+  if (!requireTool('strace')) return t.skip('strace is not installed');
   const sb = sandbox();
   t.after(() => sb.cleanup());
   const S1 = secret('SECURE');
@@ -120,7 +120,7 @@ async function readMemAs(uid: number, pid: number): Promise<string> {
   return out;
 }
 
-test('the daemon inherits no caller secret and its memory is closed to the same uid', { skip: process.getuid?.() !== 0 && 'needs root to act as two processes of uid 65534' }, async (t) => {
+test('the daemon inherits no caller secret and its memory is closed to the same uid', { skip: needsRoot('needs root to act as two processes of uid 65534') }, async (t) => {
   const NOBODY = 65534;
   const sb = sandbox();
   t.after(() => sb.cleanup());
