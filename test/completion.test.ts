@@ -17,6 +17,12 @@ test('completion scripts load in their shells and complete commands', async (t) 
     assert.equal(check.code, 0, `${shell} -n: ${check.stderr}`);
     assert.equal(check.stderr, '', `${shell} -n reports syntax errors on stderr (fish exits 0)`);
   }
+  // Every command the CLI has is offered (the completion table is written by hand).
+  const help = await keyrack(['--help'], { env: sb.env });
+  const commands = [...help.stdout.matchAll(/^  (\w+)(?: [<[][^\s]*)?\s{2,}/gm)].map((m) => m[1]!);
+  assert.ok(commands.length >= 18, help.stdout);
+  const all = await run('bash', ['-c', `${b.stdout}\nCOMP_WORDS=(keyrack ''); COMP_CWORD=1; _keyrack_complete; echo "\${COMPREPLY[*]}"`], { env: sb.env });
+  assert.deepEqual(all.stdout.trim().split(' ').filter((w) => !w.startsWith('-')).sort(), [...commands].sort());
   const bad = await keyrack(['completion', 'tcsh'], { env: sb.env });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /no completion for shell 'tcsh'/);

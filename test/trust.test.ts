@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync, renameSync, readFileSync, statSync, readdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync, renameSync, readFileSync, statSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { sandbox, keyrack } from './helpers.ts';
 import { trustOf } from '../src/trust.ts';
@@ -73,4 +73,23 @@ test('allow without a manifest says so and exits 2', async (t) => {
   const r = await keyrack(['allow', sb.dir], { env: sb.env });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /no \.keyrack in/);
+});
+
+test('through a symlinked directory, allow and status find the manifest the hook finds (the logical $PWD)', async (t) => {
+  const sb = sandbox();
+  t.after(() => sb.cleanup());
+  const logical = join(sb.dir, 'logical');
+  const real = join(sb.dir, 'real', 'sub');
+  mkdirSync(logical);
+  mkdirSync(real, { recursive: true });
+  writeFileSync(join(logical, '.keyrack'), 'A\n');
+  symlinkSync(real, join(logical, 'link'));
+  const env = { ...sb.env, PWD: join(logical, 'link') };
+  const exp = await keyrack(['export', 'json'], { env, cwd: real });
+  assert.match(exp.stderr, /\.keyrack is not allowed/, 'the hook sees the logical parent\'s manifest');
+  const r = await keyrack(['allow'], { env, cwd: real });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`allowed ${join(logical, '.keyrack')}`));
+  const st = JSON.parse((await keyrack(['status', '--json'], { env, cwd: real })).stdout) as { manifest: { path: string; trust: string } };
+  assert.deepEqual([st.manifest.path, st.manifest.trust], [join(logical, '.keyrack'), 'allowed']);
 });

@@ -3,10 +3,11 @@ import { realpathSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { findManifest, MANIFEST_FILE, readManifest } from '../manifest.js';
+import { currentDir } from '../scope.js';
 import { allow, deny } from '../trust.js';
 
 function locate(dir: string | undefined): string {
-  const target = resolve(dir ?? process.cwd());
+  const target = resolve(currentDir(process.env), dir ?? '.');
   let st;
   try {
     st = statSync(target);

@@ -8,7 +8,7 @@ import { UserError } from '../errors.js';
 const COMMANDS: Record<string, string[]> = {
   init: [], set: ['--vault', '--ref', '--profile'], get: [], list: ['--json'], rm: [],
   unlock: ['--all', '--ttl', '--idle'], lock: [], status: ['--json'], allow: [], deny: [],
-  hook: [], export: [], exec: ['--key'], daemon: [], doctor: [], completion: [],
+  hook: [], export: [], exec: ['--key'], daemon: [], doctor: [], import: ['--vault', '--force'], completion: [],
   log: ['--key', '--since', '--refused', '--follow', '--json'],
 };
 const SHELLS = 'bash zsh fish';

@@ -36,6 +36,7 @@
  */
 import { messageOf } from '../errors.js';
 import { loadManifest, type Manifest } from '../manifest.js';
+import { currentDir } from '../scope.js';
 import { sessionId, socketPath } from '../paths.js';
 import { loadRegistry } from '../registry.js';
 import { trustOf, type Trust } from '../trust.js';
@@ -72,7 +73,7 @@ async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
   }
   let m: Manifest | null = null;
   try {
-    m = loadManifest(process.cwd());
+    m = loadManifest(currentDir(process.env));
   } catch (e) {
     out.manifestError = messageOf(e);
   }

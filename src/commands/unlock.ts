@@ -10,6 +10,7 @@
 import { UserError, messageOf } from '../errors.js';
 import { readPassphrase } from '../input.js';
 import { loadManifest } from '../manifest.js';
+import { currentDir } from '../scope.js';
 import { assertKeyName } from '../names.js';
 import { loadRegistry, type VaultId } from '../registry.js';
 import { durationFlag, formatDuration } from '../daemon/duration.js';
@@ -32,7 +33,7 @@ function targets(keys: string[], all: boolean, registryKeys: string[]): Map<stri
   }
   if (all) for (const k of registryKeys) wanted.set(k, true);
   if (keys.length === 0 && !all) {
-    const m = loadManifest(process.cwd());
+    const m = loadManifest(currentDir(process.env));
     if (!m) throw new UserError('no .keyrack manifest in this directory or above: name the keys (keyrack unlock KEY…) or use --all');
     for (const e of m.entries) wanted.set(e.key, (wanted.get(e.key) ?? false) || !e.optional);
   }
