@@ -20,7 +20,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { ensureDir } from '../fsutil.js';
-import { loadNative } from '../native.js';
+import { flock } from '../native.js';
 
 export const AUDIT_MAX_BYTES = 1024 * 1024;
 export const AUDIT_KEEP = 3;
@@ -133,20 +133,24 @@ export class AuditLog {
     this.write({ time: this.now().toISOString(), op: r.op, keys: r.keys, pid, uid, session, ...whoNow(r.peer) });
   }
 
-  /** A connection that failed its peer check (its /proc is looked at only when recorded). */
-  refused(peer: { pid: number | null; uid: number | null; session?: number | null }, reason: string): void {
+  /**
+   * A connection that failed its peer check (its /proc is looked at only when
+   * recorded). False when the rate limit held it back (it is counted instead).
+   */
+  refused(peer: { pid: number | null; uid: number | null; session?: number | null }, reason: string): boolean {
     const t = Date.now();
     this.tokens = Math.min(REFUSED_BURST, this.tokens + ((t - this.refill) / 1000) * REFUSED_PER_S);
     this.refill = t;
     if (this.tokens < 1) {
       this.suppressed++;
       this.flushTimer ??= setTimeout(() => this.flushSuppressed(), 1000).unref();
-      return;
+      return false;
     }
     this.tokens--;
     const c = callerOf(peer);
     this.write({ time: this.now().toISOString(), op: 'refused', pid: c.pid, uid: c.uid, session: c.session, ...whoNow(c), reason });
     releaseCaller(c);
+    return true;
   }
 
   close(): void {
@@ -232,13 +236,10 @@ export class AuditLog {
 
   /** audit.log → .1 → … → .keep, under a lock shared by every daemon of this user. */
   private rotate(): void {
-    const addon = loadNative();
     let lockFd: number | undefined;
     try {
-      if (addon) {
-        lockFd = openSync(`${this.path}.lock`, 'a', 0o600);
-        addon.flock(lockFd, 'ex', true);
-      }
+      lockFd = openSync(`${this.path}.lock`, 'a', 0o600);
+      flock(lockFd, 'ex');
       // Another daemon may have rotated while we waited for the lock: then just follow it.
       if (statSync(this.path).ino === this.ino) {
         for (let i = this.keep - 1; i >= 1; i--) {

@@ -4,7 +4,7 @@
  * connection passes the kernel caller check (peer.ts) before it gets a hello;
  * one bad or slow client only ever loses its own connection.
  */
-import { chmodSync, closeSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, unlinkSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { KeyrackError } from '../errors.js';
 import { bumpGeneration } from '../generation.js';
@@ -14,7 +14,7 @@ import { isVaultId } from '../registry.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { AuditLog, callerOf, releaseCaller, type Caller } from './audit.js';
 import { Log } from './log.js';
-import { firstFrame, listen, socketAnswers, takeLock } from './socket.js';
+import { firstFrame, listen, takeLock } from './socket.js';
 import { scrubOwnEnv, USER_DAEMON_ENV } from './env.js';
 import { callerCheck, checkSocketPath, myUid, type CallerCheck } from './peer.js';
 import {
@@ -56,12 +56,13 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
     log.line(`not starting: ${(e as Error).message}`);
     throw e;
   }
-  const lockFd = takeLock(env, check.native);
-  if (lockFd === null) {
+  const taken = takeLock(env);
+  if (taken === null) {
     process.stderr.write('keyrack: daemon already running\n');
     log.close();
     return 0;
   }
+  const lockFd = taken;
   scrubOwnEnv();
   process.chdir('/');
 
@@ -72,11 +73,6 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
     dumpable = addon.isDumpable();
   }
 
-  if (!check.native && await socketAnswers(path)) {
-    process.stderr.write('keyrack: daemon already running\n');
-    log.close();
-    return 0;
-  }
   // We hold the lock, so whatever is at the path is a dead daemon's leftover.
   try {
     unlinkSync(path);
@@ -138,33 +134,29 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
     }
   }
 
-  let socketIno: number | undefined;
-  function shutdownQuiet(): void {
+  /** Drops every value and connection and stops listening (libuv unlinks the socket path). */
+  function stopServing(): void {
     stopping = true;
     store.clear();
     clearTimeout(idleTimer);
     server.close();
     for (const c of conns) c.destroy();
+  }
+  function closeFiles(): void {
     audit.close();
     log.close();
-    if (lockFd !== null && lockFd >= 0) closeSync(lockFd);
+    closeSync(lockFd); // drops the flock: the next daemon may start
+  }
+  function shutdownQuiet(): void {
+    stopServing();
+    closeFiles();
   }
   function shutdown(why: string): void {
     if (stopping) return;
-    stopping = true;
-    store.clear();
-    clearTimeout(idleTimer);
-    server.close();
-    for (const c of conns) c.destroy();
-    try {
-      // Remove the socket only if it is still the one we bound.
-      if (socketIno !== undefined && lstatSync(path).ino === socketIno) unlinkSync(path);
-    } catch { /* already gone */ }
+    stopServing();
     bumpAll(); // shells re-export: every key is gone
     log.line(`stopping: ${why}; memory purged`);
-    audit.close();
-    log.close();
-    if (lockFd !== null && lockFd >= 0) closeSync(lockFd);
+    closeFiles();
     process.exit(0);
   }
 
@@ -244,8 +236,8 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
     });
     const verdict = check.verify(s);
     if (!verdict.ok) {
-      log.line(`refused pid ${verdict.pid ?? '?'} uid ${verdict.uid ?? '?'}: ${verdict.reason}`);
-      audit.refused(verdict, verdict.reason);
+      // Rate-limited with the audit record, so a flood of refused callers cannot grow the log.
+      if (audit.refused(verdict, verdict.reason)) log.line(`refused pid ${verdict.pid ?? '?'} uid ${verdict.uid ?? '?'}: ${verdict.reason}`);
       s.on('data', () => { /* ignored: nothing it says matters */ });
       s.setTimeout(2000, () => s.destroy());
       s.end(encodeFrame({ error: 'refused', reason: verdict.reason }));
@@ -313,16 +305,10 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
   try {
     await listen(server, path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' && !check.native) {
-      process.stderr.write('keyrack: daemon already running\n');
-      return 0;
-    }
     log.line(`cannot listen on ${path}: ${(e as Error).message}`);
     throw new KeyrackError(`cannot listen on ${path}: ${(e as Error).message}`);
   }
   chmodSync(path, 0o600);
-  socketIno = lstatSync(path).ino;
   if (!check.native) {
     // File permissions are all that is left: they must really be private.
     try {

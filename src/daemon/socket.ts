@@ -1,32 +1,21 @@
 /**
  * Claiming the session's socket: the flock that makes one daemon per session, a
- * bind that creates the socket 0600 from the start, and the probes the daemon
- * runs on its own socket (is another daemon answering? does our own caller check
- * let us in?).
+ * bind that creates the socket 0600 from the start, and the probe the daemon runs
+ * on its own socket (does our own caller check let us in?).
  */
 import { closeSync, openSync } from 'node:fs';
 import { createConnection, type Server } from 'node:net';
-import { loadNative } from '../native.js';
+import { flock } from '../native.js';
 import { daemonLockPath, type Env } from '../paths.js';
 
 /** Takes the per-session daemon lock; null when another daemon holds it. */
-export function takeLock(env: Env, native: boolean): number | null {
-  if (!native) return -1; // no flock without the addon: bind() below settles races instead
+export function takeLock(env: Env): number | null {
   const fd = openSync(daemonLockPath(env), 'a', 0o600);
-  if (!loadNative()!.flock(fd, 'ex', false)) {
+  if (!flock(fd, 'ex', false)) {
     closeSync(fd);
     return null;
   }
   return fd;
-}
-
-/** True when something answers on the socket path (only used without the addon). */
-export function socketAnswers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection(path);
-    s.on('connect', () => { s.destroy(); resolve(true); });
-    s.on('error', () => resolve(false));
-  });
 }
 
 /** Connects to our own socket and returns the first frame (hello or refusal). */
