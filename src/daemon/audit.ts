@@ -16,11 +16,12 @@
  * records away); what the limit held back is counted in a "suppressed" record.
  */
 import {
-  closeSync, constants, fchmodSync, fstatSync, openSync, readlinkSync, renameSync, statSync, writeSync,
+  closeSync, fchmodSync, fstatSync, openSync, readlinkSync, renameSync, statSync, writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { ensureDir } from '../fsutil.js';
 import { flock } from '../native.js';
+import { openProcDir } from './peer.js';
 
 export const AUDIT_MAX_BYTES = 1024 * 1024;
 export const AUDIT_KEEP = 3;
@@ -71,13 +72,9 @@ function link(path: string): string | null {
   }
 }
 
-export function callerOf(v: { pid: number | null; uid: number | null; session?: number | null }): Caller {
-  let proc: number | null = null;
-  if (v.pid !== null) {
-    try {
-      proc = openSync(`/proc/${v.pid}`, constants.O_RDONLY | constants.O_DIRECTORY);
-    } catch { /* already gone: its records say so (exe and cwd null) */ }
-  }
+export function callerOf(v: { pid: number | null; uid: number | null; session?: number | null; proc?: number | null }): Caller {
+  // The verdict's handle when the check took one; else opened now (null when gone: exe and cwd null).
+  const proc = v.proc !== undefined ? v.proc : v.pid === null ? null : openProcDir(v.pid);
   return { pid: v.pid, uid: v.uid, session: v.session ?? null, proc };
 }
 

@@ -15,7 +15,7 @@
  * KEYRACK_INSECURE_NO_NATIVE=1, which leaves only the file permissions: a 0600
  * socket in a 0700 directory of ours, which the kernel checks on connect().
  */
-import { lstatSync, type Stats } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, type Stats } from 'node:fs';
 import type { Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { KeyrackError, UserError } from '../errors.js';
@@ -40,9 +40,27 @@ export function socketFd(s: Socket): number {
   return fd;
 }
 
-/** session: the peer's audit session as the kernel reported it (null: unset or unknown). */
+/** A directory fd on /proc/<pid>, or null when that process is gone. */
+export function openProcDir(pid: number): number | null {
+  try {
+    return openSync(`/proc/${pid}`, constants.O_RDONLY | constants.O_DIRECTORY);
+  } catch {
+    return null;
+  }
+}
+
+function closeFd(fd: number | null): void {
+  if (fd !== null) closeSync(fd);
+}
+
+/**
+ * session: the peer's audit session as the kernel reported it (null: unset or
+ * unknown). proc: its /proc/<pid> directory, opened before the pid was last seen
+ * pinned, so it is the caller's and not a recycled pid's (the audit log reads exe
+ * and cwd through it).
+ */
 export type Verdict =
-  | { ok: true; pid: number | null; uid: number | null; session?: number | null }
+  | { ok: true; pid: number | null; uid: number | null; session?: number | null; proc?: number | null }
   | { ok: false; reason: string; pid: number | null; uid: number | null; session?: number | null };
 
 export interface CallerCheck {
@@ -91,10 +109,15 @@ export function callerCheck(env: NodeJS.ProcessEnv): CallerCheck {
         if (cred.uid !== uid) return { ok: false, reason: `peer uid ${cred.uid} is not the daemon's uid ${uid}`, pid: cred.pid, uid: cred.uid };
         // Not checked here, only reported (audit log): a user-wide daemon serves several sessions.
         let session: number | null = null;
+        let proc = openProcDir(cred.pid);
         try {
           session = addon.peerInfo(socketFd(s)).sessionId;
-        } catch { /* the peer is gone already: nothing to report */ }
-        return { ok: true, pid: cred.pid, uid: cred.uid, session };
+        } catch {
+          // The peer is gone already: nothing to report, and its pid may be another's now.
+          closeFd(proc);
+          proc = null;
+        }
+        return { ok: true, pid: cred.pid, uid: cred.uid, session, proc };
       },
     };
   }
@@ -104,27 +127,32 @@ export function callerCheck(env: NodeJS.ProcessEnv): CallerCheck {
     describe: () => `SO_PEERCRED uid + audit session ${session} via ${pinnedBy}`,
     verify(s) {
       let fd: number;
+      let pid: number;
       try {
         fd = socketFd(s);
         // uid first: a foreign uid is refused without touching its /proc entry.
         const cred = addon.peerCred(fd);
         if (cred.uid !== uid) return { ok: false, reason: `peer uid ${cred.uid} is not the daemon's uid ${uid}`, pid: cred.pid, uid: cred.uid };
+        pid = cred.pid;
       } catch (e) {
         return { ok: false, reason: `cannot read peer credentials: ${(e as Error).message}`, pid: null, uid: null };
       }
+      // Opened before peerInfo proves the pid still names the caller, so it is the caller's.
+      const proc = openProcDir(pid);
       let info;
       try {
         info = addon.peerInfo(fd);
       } catch (e) {
+        closeFd(proc);
         return { ok: false, reason: `cannot check the peer's session: ${(e as Error).message}`, pid: null, uid: null };
       }
       pinnedBy = info.pinnedBy;
-      if (info.uid !== uid) return { ok: false, reason: `peer uid ${info.uid} is not the daemon's uid ${uid}`, pid: info.pid, uid: info.uid };
       if (info.sessionId !== session) {
+        closeFd(proc);
         const theirs = info.sessionId === null ? 'unset' : String(info.sessionId);
         return { ok: false, reason: `peer audit session ${theirs} is not the daemon's session ${session}`, pid: info.pid, uid: info.uid, session: info.sessionId };
       }
-      return { ok: true, pid: info.pid, uid: info.uid, session: info.sessionId };
+      return { ok: true, pid: info.pid, uid: info.uid, session: info.sessionId, proc };
     },
   };
 }
