@@ -87,7 +87,16 @@ const empty = (manifest: Manifest | null, trust: Trust | null): Scope => ({
 /** Fetches held values by key name; null when there is no daemon. */
 export type HeldGetter = (names: string[], env: Env) => Promise<Record<string, HeldKey> | null>;
 
-export async function resolveScope(opts: { env: Env; dir?: string; keys?: string[]; getHeld?: HeldGetter }): Promise<Scope> {
+/** Where a scope is resolved from; the defaults are the CLI's (the shell's $PWD, the daemon over its socket). */
+export interface ScopeSources {
+  dir?: string;
+  /** Inside the daemon: its store, without a socket hop. */
+  getHeld?: HeldGetter;
+  /** Told the os.direct keys whose values were read (the daemon's audit log records them). */
+  onDirect?: (keys: string[]) => void;
+}
+
+export async function resolveScope(opts: { env: Env; keys?: string[] } & ScopeSources): Promise<Scope> {
   const { env } = opts;
   let entries: ManifestEntry[];
   let scope: Scope;
@@ -102,11 +111,11 @@ export async function resolveScope(opts: { env: Env; dir?: string; keys?: string
     entries = manifest.entries;
     scope = empty(manifest, trust);
   }
-  await fillValues(scope, entries, env, opts.getHeld);
+  await fillValues(scope, entries, env, opts);
   return scope;
 }
 
-async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, getHeld?: HeldGetter): Promise<void> {
+async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, { getHeld, onDirect }: ScopeSources): Promise<void> {
   const registry = loadRegistry(env);
   const direct: ManifestEntry[] = [];
   const held: ManifestEntry[] = [];
@@ -138,6 +147,7 @@ async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, getH
       if (v !== undefined) values.set(e, v);
       else if (!e.optional) scope.absent.push(e.key);
     }
+    onDirect?.([...got.keys()]);
   }
   if (held.length) {
     // Loaded only when needed: a manifest of os.direct keys never opens a socket.

@@ -51,6 +51,12 @@ test('keyrack-fast answers exactly as keyrack export, from the daemon, and falls
     }
   }
 
+  // The audit log has the os.direct value the daemon read from its file, not only the held one.
+  const records = readFileSync(join(sb.env.XDG_STATE_HOME!, 'keyrack', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { op: string; keys: string[] });
+  const exports = records.filter((r) => r.op === 'export');
+  assert.equal(exports.length, 4, 'one record per fast export');
+  for (const r of exports) assert.deepEqual([...r.keys].sort(), ['A', 'B']);
+
   // With the state the shell now has: nothing to do; then leaving the project.
   const first = JSON.parse((await fast('/bin/false', 'json', env, proj)).stdout) as { state: string };
   const loaded = { ...env, A: hostile, B: 'direct-b', KEYRACK_STATE: first.state };

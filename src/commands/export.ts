@@ -12,7 +12,7 @@ import { UserError, messageOf } from '../errors.js';
 import { fingerprint, fingerprintKey } from '../fingerprint.js';
 import { ManifestError } from '../manifest.js';
 import type { Env } from '../paths.js';
-import { resolveScope, type HeldGetter, type Scope } from '../scope.js';
+import { resolveScope, type Scope, type ScopeSources } from '../scope.js';
 import { formatState, parseState, type Owned } from '../shellstate.js';
 import { EXPORT_SHELLS } from '../shells/index.js';
 import type { Changes } from '../shells/shell.js';
@@ -46,13 +46,13 @@ function notices(scope: Scope | null, manifestError: string | null): string[] {
   return out;
 }
 
-/** The changes for a shell with environment `env` in `dir` (default: the shell's $PWD). */
-export async function computeExport(env: Env, dir?: string, getHeld?: HeldGetter): Promise<ExportResult> {
+/** The changes for a shell with environment `env` (in `sources.dir`, default the shell's $PWD). */
+export async function computeExport(env: Env, sources: ScopeSources = {}): Promise<ExportResult> {
   const prior = parseState(env.KEYRACK_STATE);
   let scope: Scope | null = null;
   let manifestError: string | null = null;
   try {
-    scope = await resolveScope({ env, ...(dir === undefined ? {} : { dir }), ...(getHeld ? { getHeld } : {}) });
+    scope = await resolveScope({ env, ...sources });
   } catch (e) {
     // A manifest that no longer parses was edited, so it is no longer trusted:
     // unload, and say where it is broken. Anything else is our failure.
@@ -127,12 +127,12 @@ export interface Rendered {
  * The whole answer of `export SHELL`: what to print where, and the exit code. Used
  * by the CLI and by the daemon's `export` op (the fast path, see native/keyrack_fast.c).
  */
-export async function renderExport(shellName: string, env: Env, dir?: string, getHeld?: HeldGetter): Promise<Rendered> {
+export async function renderExport(shellName: string, env: Env, sources: ScopeSources = {}): Promise<Rendered> {
   const shell = EXPORT_SHELLS[shellName];
   if (!shell) throw new UserError(`unknown shell '${shellName}' for export (bash, zsh, fish or json)`);
   let r: ExportResult;
   try {
-    r = await computeExport(env, dir, getHeld);
+    r = await computeExport(env, sources);
   } catch (e) {
     // Never break the prompt: say what failed and leave the shell as it is.
     return {

@@ -28,16 +28,18 @@ export async function answerFast(req: FastRequest, getHeld: (names: string[]) =>
     handed.push(...Object.keys(got));
     return got;
   };
+  // os.direct values are read from their file, not the store: handed out all the same.
+  const onDirect = (keys: string[]) => handed.push(...keys);
   const dir = currentDir(req.env, req.cwd);
   if (req.op === 'export') {
-    const r = await renderExport(req.shell, req.env, dir, get);
+    const r = await renderExport(req.shell, req.env, { dir, getHeld: get, onDirect });
     return { audit: 'export', handed, fields: r };
   }
   // exec: the variables when every required key is there and the manifest is
   // trusted; otherwise code 2, and the client hands over to the Node CLI, which
   // says why (and may offer to unlock). A refusal hands nothing out.
   try {
-    const scope = await resolveScope({ env: req.env, dir, keys: req.keys, getHeld: get });
+    const scope = await resolveScope({ env: req.env, dir, keys: req.keys, getHeld: get, onDirect });
     check(scope, req.keys.length > 0, req.env);
     return { audit: 'exec', handed, fields: { code: 0, vars: Object.fromEntries(scope.vars) } };
   } catch {
