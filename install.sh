@@ -11,14 +11,15 @@ echo "keyrack: installing npm dependencies" >&2
 npm ci --no-audit --no-fund --loglevel=error </dev/null
 
 echo "keyrack: building the native peer-credential module" >&2
-if ! npm run --silent build:native </dev/null >/tmp/keyrack-native-build.$$.log 2>&1; then
-  cat /tmp/keyrack-native-build.$$.log >&2
+build_log=$(mktemp)
+if ! npm run --silent build:native </dev/null >"$build_log" 2>&1; then
+  cat "$build_log" >&2
   echo "" >&2
   echo "keyrack: *** WARNING: the native module did not build (needs python3, make, g++). ***" >&2
   echo "keyrack: *** The daemon will refuse to start without it: kernel caller checks need it. ***" >&2
   echo "keyrack: *** (init, set, get of os.direct keys and the hook still work.) ***" >&2
 fi
-rm -f /tmp/keyrack-native-build.$$.log
+rm -f "$build_log"
 
 echo "keyrack: bundling the CLI" >&2
 npm run --silent build </dev/null

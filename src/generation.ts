@@ -13,8 +13,10 @@ export function bumpGeneration(env: Env = process.env, session?: number | null):
   const token = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
   try {
     const path = session === undefined ? generationPath(env) : generationPath(env, session);
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, token + '\n', { mode: 0o600 });
+    // A fresh name, created exclusively: never written through a link planted in a
+    // runtime dir someone else could write to.
+    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    writeFileSync(tmp, token + '\n', { mode: 0o600, flag: 'wx' });
     renameSync(tmp, path);
   } catch {
     // No runtime dir yet: no hook can be waiting on it either.
