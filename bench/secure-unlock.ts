@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initSecure, vault } from '../src/vaults/secure.ts';
+import { initSecure, seal, vault, writeSealed } from '../src/vaults/secure.ts';
 import type { FetchContext, KeyRef } from '../src/vaults/vault.ts';
 
 const runs = Number(process.argv[2] ?? 5);
@@ -37,7 +37,7 @@ try {
   const keys: KeyRef[] = [];
   for (let i = 0; i < 50; i++) {
     const name = `KEY_${i}`;
-    await vault.put!(name, `value-${i}-${'x'.repeat(40)}`, env);
+    writeSealed(name, await seal(`value-${i}-${"x".repeat(40)}`, env), env);
     keys.push({ name, entry: { vault: 'os.secure' } });
   }
   const one: number[] = [];

@@ -13,7 +13,6 @@ import { ManifestError, loadManifest, parseManifest, type Manifest, type Manifes
 import { envNameProblem } from './names.js';
 import type { Env } from './paths.js';
 import { loadRegistry } from './registry.js';
-import { INTERNAL_PREFIX } from './shells/shell.js';
 import { trustOf, type Trust } from './trust.js';
 import { UserError } from './errors.js';
 import type { HeldKey } from './daemon/protocol.js';
@@ -121,10 +120,6 @@ async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, { ge
   const held: ManifestEntry[] = [];
   const wanted: ManifestEntry[] = [];
   for (const e of entries) {
-    if (e.env.startsWith(INTERNAL_PREFIX)) {
-      scope.problems.push(`${e.env}: names starting with ${INTERNAL_PREFIX} are keyrack's own`);
-      continue;
-    }
     const reg = registry.keys[e.key];
     if (!reg) {
       if (!e.optional) scope.absent.push(e.key);
@@ -187,7 +182,7 @@ async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, { ge
       continue;
     }
     for (const [name, value] of Object.entries(v)) {
-      const p = envNameProblem(name) ?? (name.startsWith(INTERNAL_PREFIX) ? `${name} is keyrack's own` : null);
+      const p = envNameProblem(name); // __keyrack* (our own shell variables) is on the deny-list
       if (p) scope.problems.push(`${e.key}: ${p}`);
       else put(name, value, e.key);
     }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { KeyrackError, UserError } from '../errors.js';
 import { generationPath } from '../paths.js';
 import { HOOK_SHELLS } from '../shells/index.js';
+import { fillPlaceholders } from '../shells/shell.js';
 
 /** shell/<file> from src/commands (tsx) or dist/chunks (the bundle). */
 function hookFile(file: string): string {
@@ -40,7 +41,7 @@ export async function run(shellName: string): Promise<number | void> {
   const text = readFileSync(hookFile(shell.hookFile), 'utf8');
   const script = realpathSync(entry);
   const fast = fastClient(script);
-  process.stdout.write(shell.fillHook(text, {
+  process.stdout.write(fillPlaceholders(text, shell.quote, {
     node: process.execPath,
     script,
     gen: generationPath(process.env),

@@ -43,11 +43,6 @@ export interface Hello {
   shared?: boolean;
 }
 
-export interface Refused {
-  error: 'refused';
-  reason: string;
-}
-
 export type Request =
   | { id: number; op: 'ping' }
   | { id: number; op: 'get'; keys: string[] }
@@ -72,8 +67,6 @@ export type Request =
    */
   | { id: number; op: 'exec-env'; cwd: string; env: Record<string, string>; keys: string[] };
 
-export type Op = Request['op'];
-export const OPS: readonly Op[] = ['ping', 'get', 'put', 'lock', 'status', 'stop', 'backoff', 'export', 'exec-env'];
 /** Bounds on an export request's environment. */
 export const EXPORT_MAX_VARS = 4096;
 

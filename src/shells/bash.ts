@@ -1,5 +1,5 @@
 /** bash: `eval "$(keyrack export bash)"`, from the hook in shell/keyrack.bash. */
-import { fillPlaceholders, prevVar, renderWith, type Changes, type HookShell, type Statements } from './shell.js';
+import { prevVar, renderWith, type Changes, type HookShell, type Statements } from './shell.js';
 import { quotePosix } from './posix.js';
 
 /*
@@ -19,5 +19,4 @@ export const bash: HookShell = {
   hookFile: 'keyrack.bash',
   quote: quotePosix,
   render: (c: Changes) => renderWith(st, c),
-  fillHook: (text, p) => fillPlaceholders(text, quotePosix, p),
 };

@@ -1,5 +1,5 @@
 /** fish: `keyrack export fish | source`, from the hook in shell/keyrack.fish. */
-import { fillPlaceholders, prevVar, renderWith, type Changes, type HookShell, type Statements } from './shell.js';
+import { prevVar, renderWith, type Changes, type HookShell, type Statements } from './shell.js';
 
 /**
  * Inside fish single quotes only `\\` and `\'` are escapes; every other character,
@@ -24,5 +24,4 @@ export const fish: HookShell = {
   hookFile: 'keyrack.fish',
   quote: quoteFish,
   render: (c: Changes) => renderWith(st, c),
-  fillHook: (text, p) => fillPlaceholders(text, quoteFish, p),
 };

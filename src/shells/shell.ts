@@ -35,8 +35,6 @@ export interface Shell {
 export interface HookShell extends Shell {
   /** The file in shell/ holding the hook text. */
   readonly hookFile: string;
-  /** Fills the hook file's placeholders (absolute paths) with quoted literals. */
-  fillHook(text: string, p: HookPaths): string;
 }
 
 export interface HookPaths {
@@ -53,11 +51,11 @@ export interface HookPaths {
   fast?: string;
 }
 
-/** The unexported variable where a shell keeps a value keyrack replaced. */
+/**
+ * The unexported variable where a shell keeps a value keyrack replaced
+ * (`__keyrack*` is on the manifest's deny-list, names.ts, so no manifest sets it).
+ */
 export const prevVar = (name: string): string => `__keyrack_prev_${name}`;
-
-/** Names the hooks use for themselves: a manifest may not set these. */
-export const INTERNAL_PREFIX = '__keyrack';
 
 /** The statements one shell needs; `renderWith` puts them in order. */
 export interface Statements {

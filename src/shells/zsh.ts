@@ -1,5 +1,5 @@
 /** zsh: `eval "$(keyrack export zsh)"`, from the hook in shell/keyrack.zsh. */
-import { fillPlaceholders, prevVar, renderWith, type Changes, type HookShell, type Statements } from './shell.js';
+import { prevVar, renderWith, type Changes, type HookShell, type Statements } from './shell.js';
 import { quotePosix } from './posix.js';
 
 /*
@@ -20,5 +20,4 @@ export const zsh: HookShell = {
   hookFile: 'keyrack.zsh',
   quote: quotePosix,
   render: (c: Changes) => renderWith(st, c),
-  fillHook: (text, p) => fillPlaceholders(text, quotePosix, p),
 };

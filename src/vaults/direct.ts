@@ -80,10 +80,6 @@ export function missingDirect(name: string, env: Env): UserError {
 export const vault: Vault = {
   id: 'os.direct',
 
-  async put(name: string, value: string, env: Env): Promise<void> {
-    putDirect(new Map([[name, value]]), env);
-  },
-
   async remove(name: string, env: Env): Promise<void> {
     removeDirect(name, env);
   },

@@ -101,7 +101,7 @@ async function attemptRead(run: OpRun, key: OpKey): Promise<Attempt> {
   return { res: checked(key, text.endsWith('\n') ? text.slice(0, -1) : text) };
 }
 
-export async function readOne(run: OpRun, key: OpKey): Promise<{ value: string } | Error> {
+async function readOne(run: OpRun, key: OpKey): Promise<{ value: string } | Error> {
   return (await attemptRead(run, key)).res;
 }
 

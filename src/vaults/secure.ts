@@ -18,10 +18,6 @@ import type { Fetched, FetchContext, KeyRef, Vault } from './vault.js';
 /** What age-encryption throws when no identity (here: the passphrase) opens a file. */
 const NO_MATCH = "no identity matched any of the file's recipients";
 
-export function hasIdentity(env: Env): boolean {
-  return readIfExists(files.identity(env)) !== undefined && readIfExists(files.recipient(env)) !== undefined;
-}
-
 /** The passphrase does not open the identity: unlock backs off on exactly this. */
 export class WrongPassphrase extends UserError {
   constructor() {
@@ -135,10 +131,6 @@ async function decryptKey(d: Decrypter, name: string, env: Env): Promise<Fetched
 
 export const vault: Vault = {
   id: 'os.secure',
-
-  async put(name: string, value: string, env: Env): Promise<void> {
-    writeSealed(name, await seal(value, env), env);
-  },
 
   async remove(name: string, env: Env): Promise<void> {
     try {
