@@ -170,7 +170,7 @@ const VALUE_OPTIONS = new Set(['--ttl', '--idle', '--since', '--key', '--vault',
 
 /**
  * Rewrites what cac's parser would misread: an option value that starts with `-`,
- * and a lone `-` (stdin, as in `import -`), which it would take for a flag.
+ * and `import -` (stdin), whose lone `-` it would take for a flag.
  */
 function joinOptionValues(argv: string[]): string[] {
   const out: string[] = [];
@@ -178,7 +178,7 @@ function joinOptionValues(argv: string[]): string[] {
     const a = argv[i]!;
     const next = argv[i + 1];
     if (a === '--') { out.push(...argv.slice(i)); break; }
-    if (a === '-') {
+    if (a === '-' && argv[2] === 'import') {
       out.push('/dev/stdin');
     } else if (VALUE_OPTIONS.has(a) && next !== undefined && next.startsWith('-') && next !== '--') {
       out.push(`${a}=${next}`);

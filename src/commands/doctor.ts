@@ -4,8 +4,8 @@
  * are reported but do not fail.
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, lstatSync } from 'node:fs';
-import { basename, delimiter, join } from 'node:path';
+import { lstatSync } from 'node:fs';
+import { basename } from 'node:path';
 import { messageOf } from '../errors.js';
 import { nativeLoadError } from '../native.js';
 import { runtimeDir, sessionId, socketPath } from '../paths.js';
@@ -14,22 +14,10 @@ import { DaemonConnection } from '../daemon/client.js';
 import { AWS_INSTALL_URL, V2_FALLBACKS, awsCliVersion, resolveV2 } from '../vaults/aws-cli.js';
 import { USER_DAEMON_ENV } from '../daemon/env.js';
 import { INSECURE_ENV, insecureAllowed, myUid } from '../daemon/peer.js';
+import { findOnPath } from '../vaults/tool.js';
 
 type Level = 'ok' | 'warn' | 'FAIL';
 interface Finding { level: Level; what: string; fix?: string }
-
-function which(cmd: string, env: NodeJS.ProcessEnv): string | null {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const p = join(dir, cmd);
-    try {
-      accessSync(p, constants.X_OK);
-      if (lstatSync(p).isDirectory()) continue;
-      return p;
-    } catch { /* next */ }
-  }
-  return null;
-}
 
 function versionOf(path: string, env: NodeJS.ProcessEnv): string {
   try {
@@ -136,11 +124,11 @@ async function checks(env: NodeJS.ProcessEnv): Promise<Finding[]> {
   } catch (e) {
     f.push({ level: 'FAIL', what: `registry: ${messageOf(e)}` });
   }
-  const age = which('age', env);
+  const age = findOnPath('age', env);
   f.push(age
     ? { level: 'ok', what: `age: ${age} (${versionOf(age, env)}); decrypts os.secure files by hand` }
     : { level: 'warn', what: 'age not on PATH (optional: keyrack reads os.secure itself; age lets you read the files by hand)', fix: 'apt-get install age' });
-  const op = which('op', env);
+  const op = findOnPath('op', env);
   if (op) f.push({ level: 'ok', what: `op: ${op} (${versionOf(op, env)})` });
   else f.push({ level: used.has('1password') ? 'FAIL' : 'warn', what: `op (1Password CLI) not on PATH${used.has('1password') ? ' but 1password keys are registered' : ''}`, fix: 'install the 1Password CLI: https://developer.1password.com/docs/cli/get-started/' });
   const awsNeeded = used.has('aws.sso');

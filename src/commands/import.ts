@@ -14,8 +14,8 @@ import { parseDotenv } from '../dotenv.js';
 import { isVaultId, loadRegistry, VAULTS } from '../registry.js';
 import { isValueVault, KeysExist, storeValues, VALUE_VAULTS } from '../storekeys.js';
 
-/** `-` (which the CLI hands over as /dev/stdin): read fd 0 itself, which also works when it is a socket. */
-const isStdin = (file: string) => file === '-' || file === '/dev/stdin';
+/** `-`, which the CLI hands over as /dev/stdin: read fd 0 itself, which also works when it is a socket. */
+const isStdin = (file: string) => file === '/dev/stdin';
 
 function readFile(file: string): Buffer {
   if (isStdin(file) && process.stdin.isTTY) throw new UserError('import -: stdin is a terminal; pipe a dotenv file in (… | keyrack import -)');
