@@ -37,7 +37,7 @@ try {
   const keys: KeyRef[] = [];
   for (let i = 0; i < 50; i++) {
     const name = `KEY_${i}`;
-    writeSealed(name, await seal(`value-${i}-${"x".repeat(40)}`, env), env);
+    writeSealed(name, (await seal(new Map([[name, `value-${i}-${'x'.repeat(40)}`]]), env)).get(name)!, env);
     keys.push({ name, entry: { vault: 'os.secure' } });
   }
   const one: number[] = [];

@@ -44,8 +44,7 @@ export async function storeValues(
   let write: () => void;
   if (vaultId === 'os.secure') {
     const { seal, writeSealed } = await import('./vaults/secure.js');
-    const sealed = new Map<string, Uint8Array>();
-    for (const [name, value] of values) sealed.set(name, await seal(value, env));
+    const sealed = await seal(values, env);
     write = () => {
       for (const [name, data] of sealed) writeSealed(name, data, env);
     };

@@ -81,11 +81,17 @@ function readRecipient(env: Env): string {
   return r;
 }
 
-/** Encrypts a value to the public recipient (fast X25519; no passphrase). */
-export async function seal(value: string, env: Env): Promise<Uint8Array> {
+/**
+ * Encrypts values to the public recipient (fast X25519; no passphrase). One
+ * Encrypter for all: the recipient is read once, and each encrypt() still draws
+ * its own file key.
+ */
+export async function seal(values: ReadonlyMap<string, string>, env: Env): Promise<Map<string, Uint8Array>> {
   const enc = new Encrypter();
   enc.addRecipient(readRecipient(env));
-  return enc.encrypt(value);
+  const sealed = new Map<string, Uint8Array>();
+  for (const [name, value] of values) sealed.set(name, await enc.encrypt(value));
+  return sealed;
 }
 
 /** Writes a sealed value as the key's file, atomically (synchronous, so it fits under the registry lock). */
