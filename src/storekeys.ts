@@ -63,7 +63,7 @@ export async function storeValues(
     write();
     for (const name of values.keys()) reg.keys[name] = { vault: vaultId };
     saveRegistry(env, reg);
-    for (const [name, old] of previous) if (old.vault !== vaultId) removeOldCopy(name, old.vault, env);
+    for (const [name, old] of previous) if (old.vault !== vaultId) removeLocalValue(name, old.vault, env);
     return previous;
   });
 }
@@ -75,16 +75,18 @@ export function storeReference(name: string, entry: RegistryEntry, env: Env): Re
     const previous = reg.keys[name];
     reg.keys[name] = entry;
     saveRegistry(env, reg);
-    if (previous && previous.vault !== entry.vault) removeOldCopy(name, previous.vault, env);
+    if (previous && previous.vault !== entry.vault) removeLocalValue(name, previous.vault, env);
     return previous;
   });
 }
 
-/** Deletes the value a moved key left in its old local vault (1password and aws.sso keep none). */
-function removeOldCopy(name: string, vault: VaultId, env: Env): void {
+/**
+ * Deletes a key's value from its local vault (1password and aws.sso keep none here):
+ * for `rm`, and for a key that moved vault. Without loading age's crypto.
+ */
+export function removeLocalValue(name: string, vault: VaultId, env: Env): void {
   if (vault === 'os.direct') removeDirect(name, env);
   if (vault === 'os.secure') {
-    // The key's age file, as the os.secure vault's remove does, without loading age's crypto.
     try {
       unlinkSync(files.secureKey(name, env));
     } catch (e) {

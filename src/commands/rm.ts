@@ -4,7 +4,7 @@ import { bumpGeneration } from '../generation.js';
 import { dropHeld } from '../held.js';
 import { assertKeyName } from '../names.js';
 import { loadRegistry, updateRegistry } from '../registry.js';
-import { vaultFor } from '../vaults/index.js';
+import { removeLocalValue } from '../storekeys.js';
 
 export async function run(key: string): Promise<number | void> {
   const env = process.env;
@@ -12,7 +12,7 @@ export async function run(key: string): Promise<number | void> {
   const entry = loadRegistry(env).keys[key];
   if (!entry) throw new UserError(`no key ${key} in the registry (keyrack list shows the keys)`);
   // Vault first: if that fails the registry still points at the value, so rm can be retried.
-  await (await vaultFor(entry.vault)).remove(key, env);
+  removeLocalValue(key, entry.vault, env);
   updateRegistry(env, (r) => {
     delete r.keys[key];
   });

@@ -151,8 +151,6 @@ export const vault: Vault = {
   },
 
   // Nothing of ours to delete: the credentials belong to the AWS CLI's config and caches.
-  async remove() {},
-
   async fetch(keys, ctx) {
     const out = new Map<string, Fetched | Error>();
     const byProfile = new Map<string, string[]>();

@@ -80,10 +80,6 @@ export function missingDirect(name: string, env: Env): UserError {
 export const vault: Vault = {
   id: 'os.direct',
 
-  async remove(name: string, env: Env): Promise<void> {
-    removeDirect(name, env);
-  },
-
   async fetch(keys: KeyRef[], ctx: FetchContext): Promise<Map<string, Fetched | Error>> {
     const found = readDirect(keys.map((k) => k.name), ctx.env);
     const out = new Map<string, Fetched | Error>();

@@ -22,8 +22,6 @@ export const vault: Vault = {
   },
 
   // Nothing of ours to delete: the value lives in 1Password, the reference in the registry.
-  async remove() {},
-
   async fetch(keys, ctx) {
     const out = new Map<string, Fetched | Error>();
     const ok: OpKey[] = [];

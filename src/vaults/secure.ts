@@ -138,14 +138,6 @@ async function decryptKey(d: Decrypter, name: string, env: Env): Promise<Fetched
 export const vault: Vault = {
   id: 'os.secure',
 
-  async remove(name: string, env: Env): Promise<void> {
-    try {
-      unlinkSync(files.secureKey(name, env));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-  },
-
   /** One passphrase, one scrypt; a wrong passphrase fails the whole call (nothing is written). */
   async fetch(keys: KeyRef[], ctx: FetchContext): Promise<Map<string, Fetched | Error>> {
     const out = new Map<string, Fetched | Error>();

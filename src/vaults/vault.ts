@@ -37,7 +37,6 @@ export interface Vault {
   readonly refreshable?: boolean;
   /** Why a registry entry is unusable (e.g. a malformed op:// reference), or null. */
   validate?(entry: RegistryEntry): string | null;
-  remove(name: string, env: Env): Promise<void>;
   /** Fetches keys; a failure of one key is that key's Error, not the whole call's. */
   fetch(keys: KeyRef[], ctx: FetchContext): Promise<Map<string, Fetched | Error>>;
 }
