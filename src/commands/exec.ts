@@ -33,10 +33,10 @@ function hasControllingTty(): boolean {
   }
 }
 
-function lockedHint(locked: string[]): string {
+function lockedHint(locked: string[], then = 'run keyrack unlock'): string {
   return locked.length === 1
-    ? `${locked[0]} is locked — run keyrack unlock`
-    : `${locked.length} keys are locked (${locked.join(', ')}) — run keyrack unlock`;
+    ? `${locked[0]} is locked — ${then}`
+    : `${locked.length} keys are locked (${locked.join(', ')}) — ${then}`;
 }
 
 /** Stops with exit 2 unless every required key has a value. */
@@ -57,7 +57,7 @@ export function check(scope: Scope, byKeys: boolean, env: NodeJS.ProcessEnv): vo
 /** On a terminal, locked keys are unlocked on the spot (one passphrase prompt). */
 async function unlockOnTty(scope: Scope, env: NodeJS.ProcessEnv, keys: string[]): Promise<Scope> {
   if (scope.locked.length === 0 || !isatty(0) || !isatty(2)) return scope;
-  say(`${lockedHint(scope.locked).replace(/ — run keyrack unlock$/, '')} — unlocking`);
+  say(lockedHint(scope.locked, 'unlocking'));
   const unlock = await import('./unlock.js');
   await unlock.run(scope.locked, { all: false });
   return resolveScope({ env, keys });

@@ -82,70 +82,68 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
     }
   };
   const useDaemon = groups.size > 0;
-  {
-    // Start it now (when needed), so a failure to start shows before any prompt.
-    if (useDaemon) (await startDaemon(env)).conn.close();
-    let pass: Promise<string> | undefined;
-    const ctx: FetchContext = {
-      env,
-      interactive: true,
-      progress: (m) => say(m),
-      passphrase: () => pass ??= (async () => {
-        askedPassphrase = true;
-        const delayMs = (await ask({ op: 'backoff' })).delayMs ?? 0;
-        if (delayMs > 0) {
-          say(`waiting ${Math.ceil(delayMs / 1000)}s after wrong passphrases`);
-          await sleep(delayMs);
-        }
-        return readPassphrase('os.secure passphrase: ', { confirm: false });
-      })(),
-    };
-
-    const put: Record<string, Secret & { expiresAt?: number; source?: Source }> = {};
-    const now = Date.now();
-    // os.secure first: its prompt comes before any slow remote vault.
-    const order = [...groups.keys()].sort((a, b) => Number(b === 'os.secure') - Number(a === 'os.secure'));
-    for (const id of order) {
-      const refs = groups.get(id)!;
-      let results: Map<string, Error | (Secret & { expiresAt?: number })>;
-      try {
-        const vault = await vaultFor(id);
-        results = await vault.fetch(refs, ctx);
-        for (const { name, entry } of refs) {
-          const r = results.get(name);
-          if (r === undefined) failures.push({ name, why: `${id} returned nothing`, required: wanted.get(name)! });
-          else if (r instanceof Error) failures.push({ name, why: messageOf(r), required: wanted.get(name)! });
-          else if (r.expiresAt !== undefined && r.expiresAt <= now) failures.push({ name, why: `${id} returned credentials that have already expired`, required: wanted.get(name)! });
-          else {
-            const v: Secret & { expiresAt?: number; source?: Source } = 'value' in r ? { value: r.value } : { env: r.env };
-            if (r.expiresAt !== undefined) v.expiresAt = r.expiresAt;
-            if (vault.refreshable) v.source = entry.profile === undefined ? { vault: id } : { vault: id, profile: entry.profile };
-            put[name] = v;
-          }
-        }
-      } catch (e) {
-        const wrong = e instanceof WrongPassphrase;
-        if (wrong) wrongPassphrase = true;
-        for (const { name } of refs) failures.push({ name, why: messageOf(e), required: wanted.get(name)!, wrong });
+  // Start it now (when needed), so a failure to start shows before any prompt.
+  if (useDaemon) (await startDaemon(env)).conn.close();
+  let pass: Promise<string> | undefined;
+  const ctx: FetchContext = {
+    env,
+    interactive: true,
+    progress: (m) => say(m),
+    passphrase: () => pass ??= (async () => {
+      askedPassphrase = true;
+      const delayMs = (await ask({ op: 'backoff' })).delayMs ?? 0;
+      if (delayMs > 0) {
+        say(`waiting ${Math.ceil(delayMs / 1000)}s after wrong passphrases`);
+        await sleep(delayMs);
       }
-    }
+      return readPassphrase('os.secure passphrase: ', { confirm: false });
+    })(),
+  };
 
-    if (useDaemon && askedPassphrase) await ask({ op: 'backoff', record: wrongPassphrase ? 'failure' : 'success' });
-    const names = Object.keys(put);
-    if (useDaemon && names.length > 0) await ask(idleMs === undefined ? { op: 'put', ttlMs, keys: put } : { op: 'put', ttlMs, idleMs, keys: put });
+  const put: Record<string, Secret & { expiresAt?: number; source?: Source }> = {};
+  const now = Date.now();
+  // os.secure first: its prompt comes before any slow remote vault.
+  const order = [...groups.keys()].sort((a, b) => Number(b === 'os.secure') - Number(a === 'os.secure'));
+  for (const id of order) {
+    const refs = groups.get(id)!;
+    let results: Map<string, Error | (Secret & { expiresAt?: number })>;
+    try {
+      const vault = await vaultFor(id);
+      results = await vault.fetch(refs, ctx);
+      for (const { name, entry } of refs) {
+        const r = results.get(name);
+        if (r === undefined) failures.push({ name, why: `${id} returned nothing`, required: wanted.get(name)! });
+        else if (r instanceof Error) failures.push({ name, why: messageOf(r), required: wanted.get(name)! });
+        else if (r.expiresAt !== undefined && r.expiresAt <= now) failures.push({ name, why: `${id} returned credentials that have already expired`, required: wanted.get(name)! });
+        else {
+          const v: Secret & { expiresAt?: number; source?: Source } = 'value' in r ? { value: r.value } : { env: r.env };
+          if (r.expiresAt !== undefined) v.expiresAt = r.expiresAt;
+          if (vault.refreshable) v.source = entry.profile === undefined ? { vault: id } : { vault: id, profile: entry.profile };
+          put[name] = v;
+        }
+      }
+    } catch (e) {
+      const wrong = e instanceof WrongPassphrase;
+      if (wrong) wrongPassphrase = true;
+      for (const { name } of refs) failures.push({ name, why: messageOf(e), required: wanted.get(name)!, wrong });
+    }
+  }
 
-    if (wrongPassphrase) {
-      say('wrong passphrase — nothing from os.secure was unlocked');
-    }
-    for (const f of failures) if (f.wrong !== true) say(`${f.name}: ${f.why}`);
-    if (names.length > 0) {
-      const shorter = names.filter((n) => put[n]!.expiresAt !== undefined && put[n]!.expiresAt! < now + ttlMs)
-        .map((n) => `${n} until its vault expiry in ${formatDuration(put[n]!.expiresAt! - now)}`);
-      const idle = idleMs === undefined ? '' : `, or until unused for ${formatDuration(idleMs)}`;
-      say(`unlocked ${names.length} key${names.length === 1 ? '' : 's'} for ${formatDuration(ttlMs)}${idle}${shorter.length ? ` (${shorter.join(', ')})` : ''}`);
-    } else if (failures.length === 0) {
-      say(direct > 0 ? 'nothing to unlock (os.direct keys need no unlock)' : 'nothing to unlock');
-    }
+  if (useDaemon && askedPassphrase) await ask({ op: 'backoff', record: wrongPassphrase ? 'failure' : 'success' });
+  const names = Object.keys(put);
+  if (useDaemon && names.length > 0) await ask(idleMs === undefined ? { op: 'put', ttlMs, keys: put } : { op: 'put', ttlMs, idleMs, keys: put });
+
+  if (wrongPassphrase) {
+    say('wrong passphrase — nothing from os.secure was unlocked');
+  }
+  for (const f of failures) if (f.wrong !== true) say(`${f.name}: ${f.why}`);
+  if (names.length > 0) {
+    const shorter = names.filter((n) => put[n]!.expiresAt !== undefined && put[n]!.expiresAt! < now + ttlMs)
+      .map((n) => `${n} until its vault expiry in ${formatDuration(put[n]!.expiresAt! - now)}`);
+    const idle = idleMs === undefined ? '' : `, or until unused for ${formatDuration(idleMs)}`;
+    say(`unlocked ${names.length} key${names.length === 1 ? '' : 's'} for ${formatDuration(ttlMs)}${idle}${shorter.length ? ` (${shorter.join(', ')})` : ''}`);
+  } else if (failures.length === 0) {
+    say(direct > 0 ? 'nothing to unlock (os.direct keys need no unlock)' : 'nothing to unlock');
   }
   if (wrongPassphrase || failures.some((f) => f.required)) return 2;
   return 0;
