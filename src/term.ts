@@ -43,7 +43,8 @@ export interface Progress {
   done(): void;
 }
 
-const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+/** Spinner frames, drawn in place with \r (never an escape sequence). */
+export const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /**
  * Shows `label` while a slow step runs. Nothing else may write to the stream until

@@ -8,12 +8,13 @@
  * there, it runs `aws sso login` once and retries.
  */
 import { KeyrackError, UserError } from '../errors.js';
+import { FRAMES } from '../term.js';
 import type { Env } from '../paths.js';
 import type { RegistryEntry } from '../registry.js';
 import {
   AWS_NOT_INSTALLED, awsEnv, looksLikeV1, parseExport, resolveV2, ssoSessionExpired, type AwsCredentials,
 } from './aws-cli.js';
-import { findOnPath, runTool, seconds, timeoutFrom, toolMessage } from './tool.js';
+import { findOnPath, pool, runTool, seconds, timeoutFrom, toolMessage } from './tool.js';
 import type { FetchContext, Fetched, Vault } from './vault.js';
 
 export { awsCliVersion, type AwsCliVersion } from './aws-cli.js';
@@ -90,8 +91,6 @@ function firstLine(s: string): string {
   return s.split(/\r?\n/).find((l) => l.trim() !== '') ?? '';
 }
 
-const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-
 /**
  * `aws sso login --profile P`, which the user finishes in a browser. Its own
  * output (the URL and the code to enter) is shown on our stderr. On a terminal a
@@ -103,14 +102,20 @@ async function ssoLogin(run: Run, cli: string, profile: string, ctx: FetchContex
   const started = Date.now();
   const waited = () => `${Math.floor((Date.now() - started) / 1000)}s`;
   ctx.progress(`the AWS SSO session for profile ${profile} is missing or expired: running aws sso login --profile ${profile} — finish it in your browser (keyrack gives up after ${seconds(timeoutMs)})`);
-  const tty = process.stderr.isTTY === true;
+  // Drawn with \r and spaces like term.ts's progress line (which cannot share the
+  // stream with aws's own output, so this one steps aside for each chunk of it).
+  const tty = process.stderr.isTTY === true && ctx.env.TERM !== 'dumb';
   let tick = 0;
-  let drawn = false;
-  const clear = () => { if (drawn) { process.stderr.write('\r\x1b[K'); drawn = false; } };
+  let drawn = 0;
+  const clear = () => {
+    if (drawn) process.stderr.write(`\r${' '.repeat(drawn)}\r`);
+    drawn = 0;
+  };
   const timer = tty
     ? setInterval(() => {
-      process.stderr.write(`\r\x1b[K${SPINNER[tick++ % SPINNER.length]} waiting for aws sso login… ${waited()}`);
-      drawn = true;
+      const line = `${FRAMES[tick++ % FRAMES.length]} waiting for aws sso login… ${waited()}`;
+      process.stderr.write(`\r${line}${' '.repeat(Math.max(0, drawn - line.length))}`);
+      drawn = Math.max(drawn, line.length);
     }, 125)
     : setInterval(() => ctx.progress(`still waiting for aws sso login --profile ${profile} (${waited()} of ${seconds(timeoutMs)})`), 30_000);
   try {
@@ -127,19 +132,6 @@ async function ssoLogin(run: Run, cli: string, profile: string, ctx: FetchContex
     clearInterval(timer);
     clear();
   }
-}
-
-async function pool<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 export const vault: Vault = {

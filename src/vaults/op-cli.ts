@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { KeyrackError, UserError } from '../errors.js';
 import type { Env } from '../paths.js';
-import { decodeUtf8, runTool, seconds, toolMessage, type ToolResult } from './tool.js';
+import { decodeUtf8, pool, runTool, seconds, toolMessage, type ToolResult } from './tool.js';
 
 export const OP_NOT_INSTALLED =
   '1Password CLI (op) is not installed — see https://developer.1password.com/docs/cli/get-started/';
@@ -127,14 +127,7 @@ export async function readEach(run: OpRun, keys: OpKey[], opts: ReadOptions = {}
       return out;
     }
   }
-  let next = 0;
-  const worker = async () => {
-    while (next < rest.length) {
-      const k = rest[next++]!;
-      out.set(k.name, await readOne(run, k));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, rest.length) }, worker));
+  await pool(rest, limit, async (k) => out.set(k.name, await readOne(run, k)));
   return out;
 }
 

@@ -159,3 +159,17 @@ export function toolMessage(stderr: string): string {
   line = line.replace(/[\u0000-\u001f\u007f]/g, ' ');
   return line.length > 300 ? line.slice(0, 300) + '…' : line;
 }
+
+/** fn over items, at most `limit` at a time; results in the items' order. */
+export async function pool<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
