@@ -10,6 +10,7 @@
  * the line, since a malformed line may well be (part of) a secret.
  */
 import { UserError } from './errors.js';
+import { decodeStrict, firstInvalidUtf8 } from './utf8.js';
 import { keyNameProblem, KEY_NAME_MAX } from './names.js';
 
 export interface DotenvEntry {
@@ -29,20 +30,10 @@ function decode(buf: Uint8Array, file: string): string {
   const fail = (offset: number, why: string) => new UserError(`${file}:${lineAt(buf, offset)}: ${why} — nothing imported`);
   const nul = buf.indexOf(0);
   if (nul !== -1) throw fail(nul, 'the line contains a NUL byte; keyrack stores only text without NUL');
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(buf);
-  } catch {
-    // Fed byte by byte, a streaming decoder throws exactly at the first bad byte.
-    const dec = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-    for (let i = 0; i < buf.length; i++) {
-      try {
-        dec.decode(buf.subarray(i, i + 1), { stream: true });
-      } catch {
-        throw fail(i, 'the line is not valid UTF-8; keyrack stores only text');
-      }
-    }
-    throw fail(buf.length, 'the file ends inside a UTF-8 character; keyrack stores only text');
+  let text = decodeStrict(buf);
+  if (text === null) {
+    const at = firstInvalidUtf8(buf);
+    throw fail(at, at === buf.length ? 'the file ends inside a UTF-8 character; keyrack stores only text' : 'the line is not valid UTF-8; keyrack stores only text');
   }
   if (text.startsWith('\uFEFF')) text = text.slice(1); // an editor's byte-order mark, not part of a key
   return text.replace(/\r\n/g, '\n');

@@ -4,31 +4,15 @@
  * and no error message ever quotes the bytes it refused.
  */
 import { UserError } from './errors.js';
+import { decodeStrict, firstInvalidUtf8 } from './utf8.js';
 
 /** Decodes bytes as UTF-8, refusing NUL and invalid sequences. `what` names the value in errors. */
 export function textOf(buf: Uint8Array, what: string): string {
   const nul = buf.indexOf(0);
   if (nul !== -1) throw new UserError(`${what} contains a NUL byte (at byte ${nul}); keyrack stores only text without NUL — nothing stored`);
-  try {
-    // ignoreBOM: a leading U+FEFF is part of the value, not something to drop silently.
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(buf);
-  } catch {
-    throw new UserError(`${what} is not valid UTF-8 (at byte ${firstInvalidUtf8(buf)}); keyrack stores only text — nothing stored`);
-  }
-}
-
-/** Offset of the first byte that makes the UTF-8 invalid (for the error message). */
-function firstInvalidUtf8(buf: Uint8Array): number {
-  // Fed one byte at a time, a streaming decoder throws exactly at the offending byte.
-  const dec = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-  for (let i = 0; i < buf.length; i++) {
-    try {
-      dec.decode(buf.subarray(i, i + 1), { stream: true });
-    } catch {
-      return i;
-    }
-  }
-  return buf.length; // a sequence cut short by the end of the value
+  const text = decodeStrict(buf);
+  if (text === null) throw new UserError(`${what} is not valid UTF-8 (at byte ${firstInvalidUtf8(buf)}); keyrack stores only text — nothing stored`);
+  return text;
 }
 
 /** `printf 'x\n' | keyrack set K` stores "x": exactly one trailing \n is the line end. */

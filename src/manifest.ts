@@ -10,6 +10,7 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from './errors.js';
 import { envNameProblem, keyNameProblem } from './names.js';
+import { decodeStrict, firstInvalidUtf8 } from './utf8.js';
 
 export const MANIFEST_FILE = '.keyrack';
 /** A manifest lists names; anything this large is not one. */
@@ -102,30 +103,12 @@ export function readManifest(file: string): Manifest {
   const path = realpathSync(file);
   const buf = readFileSync(path);
   if (buf.length > MANIFEST_MAX_BYTES) throw new ManifestError(path, 1, `larger than ${MANIFEST_MAX_BYTES} bytes; a manifest lists key names only`);
-  let content: string;
-  try {
-    content = new TextDecoder('utf-8', { fatal: true }).decode(buf);
-  } catch {
+  const content = decodeStrict(buf);
+  if (content === null) {
     const upto = buf.subarray(0, firstInvalidUtf8(buf));
     throw new ManifestError(path, upto.toString('latin1').split('\n').length, 'is not valid UTF-8');
   }
-  return parseManifest(path, content);
-}
-
-/** Offset of the first byte that breaks UTF-8 decoding, for a located error. */
-function firstInvalidUtf8(buf: Buffer): number {
-  let lo = 0;
-  let hi = buf.length;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    try {
-      new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, mid), { stream: true });
-      lo = mid;
-    } catch {
-      hi = mid - 1;
-    }
-  }
-  return lo;
+  return parseManifest(path, content.replace(/^\uFEFF/, '')); // an editor's byte-order mark
 }
 
 /** Finds, reads and parses the nearest manifest; null when there is none. */

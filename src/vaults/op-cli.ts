@@ -7,8 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { KeyrackError, UserError } from '../errors.js';
+import { decodeStrict } from '../utf8.js';
 import type { Env } from '../paths.js';
-import { decodeUtf8, pool, runTool, seconds, toolMessage, type ToolResult } from './tool.js';
+import { pool, runTool, seconds, toolMessage, type ToolResult } from './tool.js';
 
 export const OP_NOT_INSTALLED =
   '1Password CLI (op) is not installed — see https://developer.1password.com/docs/cli/get-started/';
@@ -96,7 +97,7 @@ async function attemptRead(run: OpRun, key: OpKey): Promise<Attempt> {
     return { res: opFailure(key, r, 'op read', run.timeoutMs), shared: isShared(r) ? r : undefined };
   }
   if (r.overflow) return { res: new UserError(`1password (${key.ref}): the value is larger than keyrack accepts`) };
-  const text = decodeUtf8(r.stdout);
+  const text = decodeStrict(r.stdout);
   if (text === null) return { res: new UserError(`1password (${key.ref}): the value is not valid UTF-8; keyrack keys must be text`) };
   return { res: checked(key, text.endsWith('\n') ? text.slice(0, -1) : text) };
 }
@@ -153,7 +154,7 @@ export async function injectAll(run: OpRun, keys: OpKey[], opts: ReadOptions = {
     }
     return readEach(run, keys, opts);
   }
-  const text = r.overflow ? null : decodeUtf8(r.stdout);
+  const text = r.overflow ? null : decodeStrict(r.stdout);
   const values = text === null ? null : splitMarked(text, marks, end, `<<keyrack:${tag}:`);
   // Output we cannot take apart (a value that is not UTF-8, or holds a marker):
   // read each key on its own, so only the odd one fails.

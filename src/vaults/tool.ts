@@ -122,15 +122,6 @@ export function runTool(path: string, args: string[], opts: ToolOptions): Promis
   });
 }
 
-/** Strict UTF-8 decode; null for bytes that are not valid UTF-8. */
-export function decodeUtf8(b: Buffer): string | null {
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(b);
-  } catch {
-    return null;
-  }
-}
-
 /** A timeout in ms from env var `name` (seconds, may be fractional), else the default. */
 export function timeoutFrom(env: Env, name: string, defaultSeconds: number): number {
   const raw = env[name];
