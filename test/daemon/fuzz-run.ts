@@ -31,6 +31,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface ScenarioOptions {
   seconds: number;
+  minConnections?: number;
   seed: number;
   concurrency: number;
   hugeShare?: number;
@@ -76,7 +77,7 @@ function rssKb(pid: number): number {
 
 // ---------------- driver (inside the daemon's session) ----------------
 
-interface DriverOptions { seconds: number; seed: number; concurrency: number; hugeShare?: number; canary: string }
+interface DriverOptions { seconds: number; minConnections?: number; seed: number; concurrency: number; hugeShare?: number; canary: string }
 
 async function driver(o: DriverOptions): Promise<void> {
   const env = process.env;
@@ -100,7 +101,7 @@ async function driver(o: DriverOptions): Promise<void> {
   let peak = baseline;
   const sampler = setInterval(() => { peak = Math.max(peak, rssKb(pid)); }, 100);
   const done = new Promise<void>((resolve) => createInterface({ input: process.stdin }).on('line', (l) => { if (l === 'done') resolve(); }));
-  const summary = await fuzz({ socket, seed: o.seed, seconds: o.seconds, concurrency: o.concurrency, canaries: CANARIES, hugeShare: o.hugeShare });
+  const summary = await fuzz({ socket, seed: o.seed, seconds: o.seconds, minConnections: o.minConnections, concurrency: o.concurrency, canaries: CANARIES, hugeShare: o.hugeShare });
   clearInterval(sampler);
   await done;
 
@@ -164,7 +165,7 @@ const isRoot = () => process.getuid?.() === 0;
 export async function scenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const canary = `canary-${randomBytes(12).toString('hex')}`;
   const own = isRoot();
-  const opts: DriverOptions = { seconds: o.seconds, seed: o.seed, concurrency: o.concurrency, hugeShare: o.hugeShare, canary };
+  const opts: DriverOptions = { seconds: o.seconds, minConnections: o.minConnections, seed: o.seed, concurrency: o.concurrency, hugeShare: o.hugeShare, canary };
   const argv = ['--import', 'tsx', SELF, '--driver', JSON.stringify(opts)];
   const child = own
     ? spawn('sh', ['-c', 'echo 1000 > /proc/self/loginuid || exit 99; exec "$@"', 'sh', process.execPath, ...argv], { env: o.env, stdio: ['pipe', 'pipe', 'pipe'] })

@@ -33,8 +33,10 @@ export type Kind = (typeof KINDS)[number];
 export interface FuzzOptions {
   socket: string;
   seed: number;
-  /** Stop starting new connections after this long. */
+  /** Stop starting new connections after this long… */
   seconds: number;
+  /** …but not before this many were started (so a slow machine fuzzes as much, only longer). */
+  minConnections?: number;
   /** Connections in flight at once. */
   concurrency: number;
   /** Key names the fuzzer must not lock or overwrite. */
@@ -226,7 +228,7 @@ function runConnection(socket: string, kind: Kind, r: () => number, canaries: st
   });
 }
 
-/** Runs connections of random kinds, `concurrency` at a time, for `seconds`. */
+/** Runs connections of random kinds, `concurrency` at a time, for `seconds` (and at least `minConnections`). */
 export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
   const r = rng(o.seed);
   const huge = o.hugeShare ?? 0.03;
@@ -237,8 +239,10 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
   };
   const t0 = Date.now();
   const deadline = t0 + o.seconds * 1000;
+  let started = 0;
   const worker = async () => {
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline || started < (o.minConnections ?? 0)) {
+      started++;
       const kind: Kind = r() < huge ? pick(r, ['huge-line', 'huge-unterminated'] as const) : pick(r, cheap);
       // Each connection gets its own stream, so interleaving does not change what is sent.
       const res = await runConnection(o.socket, kind, rng(Math.floor(r() * 2 ** 32)), o.canaries);
