@@ -15,7 +15,7 @@
  *   (--daemon-only: just 2 and 4, the real daemon; for before/after comparisons)
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,7 @@ import { socketFd } from '../src/daemon/peer.ts';
 import { encodeFrame, FrameDecoder, PROTOCOL_VERSION } from '../src/daemon/protocol.ts';
 import { native } from '../src/native.ts';
 import { socketPath } from '../src/paths.ts';
+import { sandbox, type Sandbox } from '../test/helpers.ts';
 
 const N = process.argv[2] === '--serve' ? 0 : Number(process.argv[2] ?? 1000);
 const DAEMON_ONLY = process.argv.includes('--daemon-only');
@@ -34,15 +35,12 @@ const SELF = fileURLToPath(import.meta.url);
 const execFileP = promisify(execFile);
 const KEYS = Array.from({ length: 10 }, (_, i) => `KEY_${i}`);
 
-function sandboxEnv(dir: string): NodeJS.ProcessEnv {
-  const home = join(dir, 'home');
-  const run = join(dir, 'run');
-  mkdirSync(home, { recursive: true, mode: 0o700 });
-  mkdirSync(run, { recursive: true, mode: 0o700 });
-  return {
-    PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local/share'),
-    XDG_STATE_HOME: join(home, '.local/state'), XDG_RUNTIME_DIR: run,
-  };
+/** A fresh sandbox (test/helpers.ts), removed at the end of the run. */
+const sandboxes: Sandbox[] = [];
+function sandboxEnv(): NodeJS.ProcessEnv {
+  const sb = sandbox();
+  sandboxes.push(sb);
+  return sb.env;
 }
 
 function pct(xs: number[], p: number): number {
@@ -137,7 +135,7 @@ async function startServer(mode: 'native' | 'ss', env: NodeJS.ProcessEnv) {
 async function main(): Promise<void> {
   if (!DAEMON_ONLY && spawnSync('sh', ['-c', 'command -v ss']).status !== 0) throw new Error('ss is missing: apt-get install iproute2');
   const dir = mkdtempSync(join(tmpdir(), 'kr-bench-'));
-  const env = sandboxEnv(join(dir, 'real'));
+  const env = sandboxEnv();
   try {
     console.log(`keyrack daemon bench: ${N} requests, ${KEYS.length} keys, node ${process.version}, ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}`);
 
@@ -174,7 +172,7 @@ async function main(): Promise<void> {
     console.log('\nminimal server, same protocol, caller check swapped (server in a child process)');
     const results: Record<string, { lat: number[]; check: number[]; naiveWrong: number }> = {};
     for (const mode of ['native', 'ss'] as const) {
-      const menv = sandboxEnv(join(dir, mode));
+      const menv = sandboxEnv();
       const child = await startServer(mode, menv);
       for (let i = 0; i < 20; i++) await connectGet(menv);
       const lat: number[] = [];
@@ -221,6 +219,7 @@ async function main(): Promise<void> {
   } finally {
     spawnSync(process.execPath, [KEYRACK, 'daemon', 'stop'], { env });
     rmSync(dir, { recursive: true, force: true });
+    for (const sb of sandboxes) sb.cleanup();
   }
 }
 

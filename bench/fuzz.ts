@@ -6,10 +6,8 @@
  *
  *   npm run -s build && node --import tsx bench/fuzz.ts [--seconds 60] [--concurrency 32] [--seed N]
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { sandbox } from '../test/helpers.ts';
 import { scenario } from '../test/daemon/fuzz-run.ts';
 
 const { values } = parseArgs({
@@ -23,15 +21,8 @@ const { values } = parseArgs({
 const seconds = Number(values.seconds);
 const seed = Number(values.seed);
 
-const dir = mkdtempSync(join(tmpdir(), 'kr-fuzz-'));
-const home = join(dir, 'home');
-const run = join(dir, 'run');
-mkdirSync(home, { mode: 0o700 });
-mkdirSync(run, { mode: 0o700 });
-const env: NodeJS.ProcessEnv = {
-  PATH: process.env.PATH, LANG: 'C.UTF-8', HOME: home, XDG_CONFIG_HOME: join(home, '.config'),
-  XDG_DATA_HOME: join(home, '.local/share'), XDG_STATE_HOME: join(home, '.local/state'), XDG_RUNTIME_DIR: run,
-};
+const sb = sandbox();
+const env = sb.env;
 
 const mib = (kb: number) => `${(kb / 1024).toFixed(1)} MiB`;
 const t0 = Date.now();
@@ -64,5 +55,5 @@ try {
   console.log(problems.length === 0 ? '\nOK' : `\nPROBLEMS:\n  ${problems.join('\n  ')}`);
   process.exitCode = problems.length === 0 ? 0 : 1;
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  sb.cleanup();
 }
