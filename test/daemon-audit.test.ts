@@ -88,13 +88,7 @@ test('a refused connection is recorded with its uid and reason', { skip: needsRo
   chmodSync(sb.env.XDG_RUNTIME_DIR!, 0o777);
   chmodSync(sock, 0o777);
   try {
-    const out = await new Promise<string>((resolve, reject) => {
-      const c = spawn(process.execPath, [PROBE, sock, '{"id":1,"op":"get","keys":["A"]}'], { uid: 65534, gid: 65534, stdio: ['ignore', 'pipe', 'inherit'] });
-      let o = '';
-      c.stdout.on('data', (d) => { o += d; });
-      c.on('error', reject);
-      c.on('close', () => resolve(o));
-    });
+    const out = (await run(process.execPath, [PROBE, sock, '{"id":1,"op":"get","keys":["A"]}'], { uid: 65534 })).stdout;
     assert.match(out, /"error":"refused"/);
     assert.ok(!out.includes(SECRET));
   } finally {

@@ -29,17 +29,9 @@ async function probe(sock: string, frames: string[] = [], opts: { uid?: number; 
     assert.equal(r.code, 0, r.stderr);
     return parseProbe(r.stdout);
   }
-  const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, args, { uid: opts.uid, gid: opts.uid, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
-  assert.equal(r.code, 0, r.err);
-  return parseProbe(r.out);
+  const r = await run(process.execPath, args, { uid: opts.uid });
+  assert.equal(r.code, 0, r.stderr);
+  return parseProbe(r.stdout);
 }
 
 function waitExit(pid: number): Promise<void> {

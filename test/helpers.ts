@@ -58,9 +58,11 @@ export function keyrack(args: string[], opts: { env: NodeJS.ProcessEnv; input?: 
   return run(process.execPath, [KEYRACK, ...args], opts);
 }
 
-export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string }): Promise<Result> {
+/** `uid`: run as that user (and group of the same number); root only. */
+export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string; uid?: number }): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const as = opts.uid === undefined ? {} : { uid: opts.uid, gid: opts.uid };
+    const child = spawn(cmd, args, { env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'], ...as });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { chownSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { sandbox, run, requireTool, needsRoot, KEYRACK, keyrack } from './helpers.ts';
+import { sandbox, run, requireTool, needsRoot, KEYRACK } from './helpers.ts';
 
 const secret = (tag: string) => `${tag}${randomBytes(12).toString('hex')}`;
 
@@ -126,18 +126,11 @@ test('the daemon inherits no caller secret and its memory is closed to the same 
   t.after(() => sb.cleanup());
   for (const d of [sb.dir, sb.home, sb.env.XDG_RUNTIME_DIR!]) chownSync(d, NOBODY, NOBODY);
   const LEAK = secret('CALLER');
-  const as = (args: string[], input?: string) => new Promise<{ code: number | null; err: string }>((resolve, reject) => {
-    const c = spawn(process.execPath, [KEYRACK, ...args], { uid: NOBODY, gid: NOBODY, env: { ...sb.env, GITHUB_TOKEN: LEAK }, cwd: sb.dir, stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    c.stderr.on('data', (d) => { err += d; });
-    c.on('error', reject);
-    c.on('close', (code) => resolve({ code, err }));
-    c.stdin.end(input ?? '');
-  });
+  const as = (args: string[], input?: string) => run(process.execPath, [KEYRACK, ...args], { uid: NOBODY, env: { ...sb.env, GITHUB_TOKEN: LEAK }, cwd: sb.dir, input });
   assert.equal((await as(['set', 'A', '--vault', 'os.direct'], 'x')).code, 0);
   const st = await as(['daemon', 'start']);
-  assert.equal(st.code, 0, st.err);
-  const status = JSON.parse((await keyrackAs(sb, ['status', '--json'])).stdout) as { daemon: { pid: number } | null };
+  assert.equal(st.code, 0, st.stderr);
+  const status = JSON.parse((await run(process.execPath, [KEYRACK, 'status', '--json'], { uid: NOBODY, env: sb.env, cwd: sb.dir })).stdout) as { daemon: { pid: number } | null };
   const pid = status.daemon?.pid;
   assert.ok(pid, 'the daemon runs');
   const environ = readFileSync(`/proc/${pid}/environ`, 'latin1'); // root may read it
@@ -158,13 +151,3 @@ test('the daemon inherits no caller secret and its memory is closed to the same 
   }
 });
 
-async function keyrackAs(sb: { env: NodeJS.ProcessEnv; dir: string }, args: string[]) {
-  return new Promise<{ stdout: string }>((resolve, reject) => {
-    const c = spawn(process.execPath, [KEYRACK, ...args], { uid: 65534, gid: 65534, env: sb.env, cwd: sb.dir, stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    c.stdout.on('data', (d) => { stdout += d; });
-    c.on('error', reject);
-    c.on('close', () => resolve({ stdout }));
-  });
-}
-void keyrack;
