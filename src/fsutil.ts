@@ -6,6 +6,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, r
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from './errors.js';
+import { flock } from './native.js';
 
 /** Creates dir (and parents) 0700; tightens an existing dir of ours that is looser. */
 export function ensureDir(dir: string): void {
@@ -97,6 +98,23 @@ export function readJsonFile(path: string): unknown | undefined {
   } catch {
     // V8's message quotes the text around the error, which may be a secret: not shown.
     throw new UserError(`${path} is not valid JSON; fix or move it — keyrack will not overwrite it`);
+  }
+}
+
+/** A file of ours that does not parse: named, and left exactly as it is. */
+export function unusableFile(path: string, why: string): UserError {
+  return new UserError(`${path}: ${why}; fix or move it — keyrack will not overwrite it`);
+}
+
+/** Runs fn holding an exclusive flock on `lockPath` (created 0600), released when its fd closes, even on SIGKILL. */
+export function withFileLock<T>(lockPath: string, fn: () => T): T {
+  ensureDir(dirname(lockPath));
+  const fd = openSync(lockPath, 'a', 0o600);
+  try {
+    flock(fd, 'ex');
+    return fn();
+  } finally {
+    closeSync(fd);
   }
 }
 

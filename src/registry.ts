@@ -3,12 +3,9 @@
  * reference or an AWS profile). Never values. One JSON file, written atomically
  * under an exclusive lock so concurrent `set`s never lose a key.
  */
-import { closeSync, openSync } from 'node:fs';
-import { UserError } from './errors.js';
-import { ensureDir, isRecord, readJsonFile, writeFileAtomic } from './fsutil.js';
+import { isRecord, readJsonFile, unusableFile, withFileLock, writeFileAtomic } from './fsutil.js';
 import { keyNameProblem } from './names.js';
-import { configDir, files, type Env } from './paths.js';
-import { flock } from './native.js';
+import { files, type Env } from './paths.js';
 
 export const VAULTS = ['os.secure', 'os.direct', '1password', 'aws.sso'] as const;
 export type VaultId = (typeof VAULTS)[number];
@@ -32,7 +29,7 @@ export function isVaultId(v: string): v is VaultId {
 }
 
 function parse(path: string, raw: unknown): Registry {
-  const bad = (why: string) => new UserError(`${path}: ${why}; fix or move it — keyrack will not overwrite it`);
+  const bad = (why: string) => unusableFile(path, why);
   if (!isRecord(raw)) throw bad('expected a JSON object');
   if (raw.version !== 1) throw bad(`unsupported version ${JSON.stringify(raw.version)} (expected 1)`);
   if (!isRecord(raw.keys)) throw bad('"keys" must be an object');
@@ -59,14 +56,7 @@ export function loadRegistry(env: Env = process.env): Registry {
 
 /** Runs fn with an exclusive lock on the registry; released even on SIGKILL (flock). */
 export function withRegistryLock<T>(env: Env, fn: () => T): T {
-  ensureDir(configDir(env));
-  const fd = openSync(files.registryLock(env), 'a', 0o600);
-  try {
-    flock(fd, 'ex');
-    return fn();
-  } finally {
-    closeSync(fd); // closing the fd releases the lock
-  }
+  return withFileLock(files.registryLock(env), fn);
 }
 
 /** Writes the registry; only while holding withRegistryLock (flock does not nest: never call updateRegistry inside it). */

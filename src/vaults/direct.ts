@@ -3,11 +3,9 @@
  * fine at rest under the user's own account. No daemon or passphrase is needed to
  * read it, so `export` reads it synchronously on the hot path (readDirect).
  */
-import { closeSync, openSync } from 'node:fs';
 import { UserError } from '../errors.js';
-import { ensureDir, isRecord, readJsonFile, writeFileAtomic } from '../fsutil.js';
-import { flock } from '../native.js';
-import { dataDir, files, type Env } from '../paths.js';
+import { isRecord, readJsonFile, unusableFile, withFileLock, writeFileAtomic } from '../fsutil.js';
+import { files, type Env } from '../paths.js';
 import type { Fetched, FetchContext, KeyRef, Vault } from './vault.js';
 
 interface DirectFile {
@@ -19,7 +17,7 @@ function load(env: Env): DirectFile {
   const path = files.directVault(env);
   const raw = readJsonFile(path);
   if (raw === undefined) return { version: 1, values: {} };
-  const bad = (why: string) => new UserError(`${path}: ${why}; fix or move it — keyrack will not overwrite it`);
+  const bad = (why: string) => unusableFile(path, why);
   if (!isRecord(raw)) throw bad('expected a JSON object');
   if (raw.version !== 1) throw bad(`unsupported version ${JSON.stringify(raw.version)} (expected 1)`);
   if (!isRecord(raw.values)) throw bad('"values" must be an object');
@@ -34,15 +32,10 @@ function load(env: Env): DirectFile {
 
 /** Read-modify-write under an flock of its own (not the registry's: `set` holds that one). */
 function update(env: Env, fn: (f: DirectFile) => boolean): void {
-  ensureDir(dataDir(env));
-  const fd = openSync(`${files.directVault(env)}.lock`, 'a', 0o600);
-  try {
-    flock(fd, 'ex');
+  withFileLock(`${files.directVault(env)}.lock`, () => {
     const f = load(env);
     if (fn(f)) writeFileAtomic(files.directVault(env), JSON.stringify(f, null, 2) + '\n');
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 /** Stores several values in one locked read-modify-write (synchronous: callable under the registry lock). */
