@@ -313,14 +313,16 @@ static void put_cwd_env(buf_t *req) {
   puts_(req, "}");
 }
 
-/* Sends one request and reads the answer; falls back unless it is {"ok":true,…,"code":0…}. */
-static void ask(int fd, buf_t *req, buf_t *line, long long deadline, int need_code0) {
+/* Sends one request and reads the answer; falls back unless it is {"ok":true,…,"code":N…}
+ * (N = 0 when need_code0). Returns N. */
+static int ask(int fd, buf_t *req, buf_t *line, long long deadline, int need_code0) {
   write_all(fd, req->p, req->len);
   read_line(fd, line, deadline);
   const char *ok = field(line->p, "ok");
   if (!ok || strncmp(ok, "true", 4) != 0) fallback(); /* e.g. an older daemon */
   const char *code = field(line->p, "code");
   if (!code || (need_code0 && atoi(code) != 0)) fallback();
+  return atoi(code);
 }
 
 static int fast_export(const char *shell) {
@@ -331,8 +333,7 @@ static int fast_export(const char *shell) {
   if (put_json_string(&req, (const unsigned char *)shell) < 0) fallback();
   put_cwd_env(&req);
   puts_(&req, "}\n");
-  ask(fd, &req, &line, deadline, 0);
-  const char *code = field(line.p, "code");
+  int code = ask(fd, &req, &line, deadline, 0);
   const char *out = field(line.p, "stdout");
   const char *err = field(line.p, "stderr");
   if (!out || !err) fallback();
@@ -341,7 +342,7 @@ static int fast_export(const char *shell) {
   close(fd);
   write_all(1, o.p, o.len);
   write_all(2, e.p, e.len);
-  return atoi(code);
+  return code;
 }
 
 /* exec's own options, as src/cli.ts reads them; anything else → the Node CLI. */
