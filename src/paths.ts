@@ -61,7 +61,8 @@ export function sessionId(pid: number | 'self' = 'self'): number | null {
   }
 }
 
-function uid(): number {
+/** This process's uid (0 where the platform has none). */
+export function uid(): number {
   return process.getuid ? process.getuid() : 0;
 }
 

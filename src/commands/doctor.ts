@@ -8,12 +8,12 @@ import { lstatSync } from 'node:fs';
 import { basename } from 'node:path';
 import { messageOf } from '../errors.js';
 import { nativeLoadError } from '../native.js';
-import { runtimeDir, sessionId, socketPath } from '../paths.js';
+import { runtimeDir, sessionId, socketPath, uid } from '../paths.js';
 import { loadRegistry, type VaultId } from '../registry.js';
 import { DaemonConnection } from '../daemon/client.js';
 import { AWS_INSTALL_URL, V2_FALLBACKS, awsCliVersion, resolveV2 } from '../vaults/aws-cli.js';
 import { USER_DAEMON_ENV } from '../daemon/env.js';
-import { INSECURE_ENV, insecureAllowed, myUid } from '../daemon/peer.js';
+import { INSECURE_ENV, insecureAllowed } from '../daemon/peer.js';
 import { findOnPath } from '../vaults/tool.js';
 
 type Level = 'ok' | 'warn' | 'FAIL';
@@ -59,7 +59,7 @@ async function reportDaemon(f: Finding[], conn: DaemonConnection, sid: number | 
 
 async function checks(env: NodeJS.ProcessEnv): Promise<Finding[]> {
   const f: Finding[] = [];
-  const uid = myUid();
+  const me = uid();
 
   const nativeErr = nativeLoadError();
   if (nativeErr) {
@@ -76,7 +76,7 @@ async function checks(env: NodeJS.ProcessEnv): Promise<Finding[]> {
     dir = runtimeDir(env, false);
     const st = lstatSync(dir);
     if (!st.isDirectory()) f.push({ level: 'FAIL', what: `runtime dir ${dir} is not a directory`, fix: `remove it, or set XDG_RUNTIME_DIR to a directory of yours with mode 700` });
-    else if (st.uid !== uid) f.push({ level: 'FAIL', what: `runtime dir ${dir} belongs to uid ${st.uid}, not you (uid ${uid})`, fix: 'set XDG_RUNTIME_DIR to a directory of yours with mode 700' });
+    else if (st.uid !== me) f.push({ level: 'FAIL', what: `runtime dir ${dir} belongs to uid ${st.uid}, not you (uid ${me})`, fix: 'set XDG_RUNTIME_DIR to a directory of yours with mode 700' });
     else if ((st.mode & 0o077) !== 0) f.push({ level: 'FAIL', what: `runtime dir ${dir} has mode ${modeOf(st.mode)}`, fix: `chmod 700 ${dir}` });
     else f.push({ level: 'ok', what: `runtime dir ${dir}: yours, ${modeOf(st.mode)}` });
   } catch (e) {
@@ -100,7 +100,7 @@ async function checks(env: NodeJS.ProcessEnv): Promise<Finding[]> {
     sock = socketPath(env, false);
     const st = lstatSync(sock);
     if (!st.isSocket()) f.push({ level: 'FAIL', what: `${sock} is not a socket`, fix: `remove it: rm ${sock}` });
-    else if (st.uid !== uid) f.push({ level: 'FAIL', what: `socket ${sock} belongs to uid ${st.uid}: someone else may have planted it`, fix: `remove it: rm ${sock}` });
+    else if (st.uid !== me) f.push({ level: 'FAIL', what: `socket ${sock} belongs to uid ${st.uid}: someone else may have planted it`, fix: `remove it: rm ${sock}` });
     else if ((st.mode & 0o077) !== 0) f.push({ level: 'FAIL', what: `socket ${sock} has mode ${modeOf(st.mode)}`, fix: 'keyrack daemon stop; the next start creates it 0600' });
     else {
       const conn = await DaemonConnection.open(env);

@@ -20,17 +20,13 @@ import type { Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { KeyrackError, UserError } from '../errors.js';
 import { loadNative, nativeLoadError } from '../native.js';
-import { sessionId } from '../paths.js';
+import { sessionId, uid as myUid } from '../paths.js';
 
 /** Set to 1 to run without the native module (file permissions only; no session check). */
 export const INSECURE_ENV = 'KEYRACK_INSECURE_NO_NATIVE';
 
 export function insecureAllowed(env: NodeJS.ProcessEnv): boolean {
   return env[INSECURE_ENV] === '1';
-}
-
-export function myUid(): number {
-  return process.getuid ? process.getuid() : 0;
 }
 
 /** The OS file descriptor under a connected net.Socket (libuv keeps it on the handle). */

@@ -9,14 +9,14 @@ import { createServer, type Socket } from 'node:net';
 import { KeyrackError } from '../errors.js';
 import { bumpGeneration } from '../generation.js';
 import { loadNative } from '../native.js';
-import { files, socketPath, type Env } from '../paths.js';
+import { files, socketPath, uid, type Env } from '../paths.js';
 import { isVaultId } from '../registry.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { AuditLog, callerOf, releaseCaller, type Caller } from './audit.js';
 import { Log } from './log.js';
 import { firstFrame, listen, takeLock } from './socket.js';
 import { scrubOwnEnv, USER_DAEMON_ENV } from './env.js';
-import { callerCheck, checkSocketPath, myUid, type CallerCheck } from './peer.js';
+import { callerCheck, checkSocketPath, type CallerCheck } from './peer.js';
 import {
   encodeFrame, FrameDecoder, IDLE_TIMEOUT_MS, MAX_FRAME, PROTOCOL_VERSION, parseRequest,
   type DaemonStatus, type Hello, type Request, type Response,
@@ -335,9 +335,9 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
 
   const modeLine = check.mode === 'session'
     ? `session ${check.session}${userDaemon ? ` (${USER_DAEMON_ENV}=1 ignored: a daemon with a session serves only it)` : ''}`
-    : `uid-only: no audit session id${shared ? `; user-wide (${USER_DAEMON_ENV}=1): serves every login session of uid ${myUid()}, never exits when idle` : ''}`;
+    : `uid-only: no audit session id${shared ? `; user-wide (${USER_DAEMON_ENV}=1): serves every login session of uid ${uid()}, never exits when idle` : ''}`;
   log.line(
-    `started: uid ${myUid()}, ${modeLine}, check: ${check.describe()}, socket ${path}, ` +
+    `started: uid ${uid()}, ${modeLine}, check: ${check.describe()}, socket ${path}, ` +
     `${dumpable === false ? 'non-dumpable' : 'DUMPABLE (no native module)'}, refresh window ${formatDuration(window)}`,
   );
   armIdle();
