@@ -11,7 +11,7 @@
  */
 import { UserError } from './errors.js';
 import { decodeStrict, firstInvalidUtf8 } from './utf8.js';
-import { keyNameProblem, KEY_NAME_MAX } from './names.js';
+import { keyNameProblem, KEY_NAME_MAX } from './env/names.js';
 
 export interface DotenvEntry {
   name: string;

@@ -4,7 +4,7 @@
  * under an exclusive lock so concurrent `set`s never lose a key.
  */
 import { isRecord, readJsonFile, unusableFile, withFileLock, writeFileAtomic } from './fsutil.js';
-import { keyNameProblem } from './names.js';
+import { keyNameProblem } from './env/names.js';
 import { files, type Env } from './paths.js';
 
 export const VAULTS = ['os.secure', 'os.direct', '1password', 'aws.sso'] as const;

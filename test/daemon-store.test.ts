@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store } from '../src/daemon/store.ts';
-import { formatDuration, parseDuration } from '../src/daemon/duration.ts';
+import { formatDuration, parseDuration } from '../src/duration.ts';
 import type { Fetched } from '../src/vaults/vault.ts';
 import fc from 'fast-check';
 

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync, symlinkSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { parseManifest, findManifest, loadManifest, readManifest, ManifestError } from '../src/manifest.ts';
+import { parseManifest, findManifest, loadManifest, readManifest, ManifestError } from '../src/env/manifest.ts';
 
 const P = '/p/.keyrack';
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, renameSync, readFileSync, statSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { sandbox, keyrack } from './helpers.ts';
-import { trustOf } from '../src/trust.ts';
-import { readManifest } from '../src/manifest.ts';
+import { trustOf } from '../src/env/trust.ts';
+import { readManifest } from '../src/env/manifest.ts';
 import { generationPath } from '../src/paths.ts';
 
 test('allow binds trust to path + content; edit, move and deny withdraw it', async (t) => {

@@ -2,9 +2,9 @@
 import { realpathSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import { findManifest, MANIFEST_FILE, readManifest } from '../manifest.js';
-import { currentDir } from '../scope.js';
-import { allow, deny } from '../trust.js';
+import { findManifest, MANIFEST_FILE, readManifest } from '../env/manifest.js';
+import { currentDir } from '../env/scope.js';
+import { allow, deny } from '../env/trust.js';
 
 function locate(dir: string | undefined): string {
   const target = resolve(currentDir(process.env), dir ?? '.');

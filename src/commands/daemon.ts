@@ -3,7 +3,7 @@
  * foreground; `start` spawns it detached (as `unlock` does on demand).
  */
 import { UserError } from '../errors.js';
-import { formatDuration } from '../daemon/duration.js';
+import { formatDuration } from '../duration.js';
 
 const ACTIONS = ['start', 'stop', 'status', 'run'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

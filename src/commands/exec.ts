@@ -13,7 +13,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { isatty } from 'node:tty';
 import { UserError } from '../errors.js';
-import { currentDir, resolveScope, type Scope } from '../scope.js';
+import { currentDir, resolveScope, type Scope } from '../env/scope.js';
 
 const say = (msg: string) => {
   try {

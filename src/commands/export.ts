@@ -9,11 +9,11 @@
  */
 import { createHash } from 'node:crypto';
 import { UserError, messageOf } from '../errors.js';
-import { fingerprint, fingerprintKey } from '../fingerprint.js';
-import { ManifestError } from '../manifest.js';
+import { fingerprint, fingerprintKey } from '../env/fingerprint.js';
+import { ManifestError } from '../env/manifest.js';
 import type { Env } from '../paths.js';
-import { resolveScope, type Scope, type ScopeSources } from '../scope.js';
-import { formatState, parseState, type Owned } from '../shellstate.js';
+import { resolveScope, type Scope, type ScopeSources } from '../env/scope.js';
+import { formatState, parseState, type Owned } from '../env/shellstate.js';
 import { EXPORT_SHELLS } from '../shells/index.js';
 import type { Changes } from '../shells/shell.js';
 

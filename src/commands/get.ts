@@ -5,7 +5,7 @@
  * An aws.sso key prints its variables as NAME=VALUE lines.
  */
 import { UserError } from '../errors.js';
-import { assertKeyName } from '../names.js';
+import { assertKeyName } from '../env/names.js';
 import { loadRegistry } from '../registry.js';
 
 export async function run(key: string): Promise<number | void> {

@@ -1,5 +1,5 @@
 /** `keyrack lock [KEY…]`: drop keys from the daemon's memory (all when none named). */
-import { assertKeyName } from '../names.js';
+import { assertKeyName } from '../env/names.js';
 import { withDaemon } from '../daemon/client.js';
 
 export async function run(keys: string[]): Promise<number | void> {

@@ -9,11 +9,11 @@
  */
 import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { assertKeyName } from '../names.js';
+import { assertKeyName } from '../env/names.js';
 import { files } from '../paths.js';
 import { color, colorEnabled, type Palette } from '../term.js';
 import type { AuditRecord } from '../daemon/audit.js';
-import { durationFlag } from '../daemon/duration.js';
+import { durationFlag } from '../duration.js';
 
 const POLL_MS = 200;
 

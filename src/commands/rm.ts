@@ -2,7 +2,7 @@
 import { UserError } from '../errors.js';
 import { bumpGeneration } from '../generation.js';
 import { dropHeld } from '../held.js';
-import { assertKeyName } from '../names.js';
+import { assertKeyName } from '../env/names.js';
 import { loadRegistry, updateRegistry } from '../registry.js';
 import { removeLocalValue } from '../storekeys.js';
 

@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import { bumpGeneration } from '../generation.js';
 import { dropHeld } from '../held.js';
 import { readSecret } from '../input.js';
-import { ENV_NAME, assertKeyName } from '../names.js';
+import { ENV_NAME, assertKeyName } from '../env/names.js';
 import { isVaultId, loadRegistry, VAULTS, type RegistryEntry, type VaultId } from '../registry.js';
 import { isValueVault, storeReference, storeValues } from '../storekeys.js';
 import { vaultFor } from '../vaults/index.js';

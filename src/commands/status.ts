@@ -35,13 +35,13 @@
  * with no value).
  */
 import { messageOf } from '../errors.js';
-import { loadManifest, type Manifest } from '../manifest.js';
-import { currentDir } from '../scope.js';
+import { loadManifest, type Manifest } from '../env/manifest.js';
+import { currentDir } from '../env/scope.js';
 import { sessionId, socketPath } from '../paths.js';
 import { loadRegistry } from '../registry.js';
-import { trustOf, type Trust } from '../trust.js';
+import { trustOf, type Trust } from '../env/trust.js';
 import { withDaemon } from '../daemon/client.js';
-import { formatDuration } from '../daemon/duration.js';
+import { formatDuration } from '../duration.js';
 import type { DaemonStatus } from '../daemon/protocol.js';
 
 type State = 'ready' | 'locked' | 'absent';

@@ -9,11 +9,11 @@
  */
 import { UserError, messageOf } from '../errors.js';
 import { readPassphrase } from '../input.js';
-import { loadManifest } from '../manifest.js';
-import { currentDir } from '../scope.js';
-import { assertKeyName } from '../names.js';
+import { loadManifest } from '../env/manifest.js';
+import { currentDir } from '../env/scope.js';
+import { assertKeyName } from '../env/names.js';
 import { loadRegistry, type VaultId } from '../registry.js';
-import { durationFlag, formatDuration } from '../daemon/duration.js';
+import { durationFlag, formatDuration } from '../duration.js';
 import { startDaemon, type DaemonConnection } from '../daemon/client.js';
 import type { Secret, Source } from '../daemon/protocol.js';
 import { DEFAULT_TTL_MS } from '../daemon/store.js';

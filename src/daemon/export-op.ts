@@ -8,7 +8,7 @@
  */
 import { renderExport } from '../commands/export.js';
 import { check } from '../commands/exec.js';
-import { currentDir, resolveScope, type HeldGetter } from '../scope.js';
+import { currentDir, resolveScope, type HeldGetter } from '../env/scope.js';
 import type { AuditOp } from './audit.js';
 import type { HeldKey, Request, Response } from './protocol.js';
 

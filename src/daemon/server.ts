@@ -11,7 +11,7 @@ import { bumpGeneration } from '../generation.js';
 import { loadNative } from '../native.js';
 import { files, socketPath, uid, type Env } from '../paths.js';
 import { isVaultId } from '../registry.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from '../duration.js';
 import { AuditLog, callerOf, releaseCaller, type Caller } from './audit.js';
 import { Log } from './log.js';
 import { firstFrame, listen, takeLock } from './socket.js';

@@ -14,7 +14,7 @@
  * bounds it: a refresh never outlives the deadline set at unlock.
  */
 import type { Fetched } from '../vaults/vault.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../duration.js';
 import type { HeldKey, KeyStatus, Secret, Source } from './protocol.js';
 
 /** Default lifetime of an unlocked value. */

@@ -1,5 +1,5 @@
 /** The two kinds of names keyrack accepts, and why some are refused. */
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 
 /** Key names in the host registry (DESIGN.md §1, issue 2). */
 export const KEY_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;

@@ -8,9 +8,9 @@
  */
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 import { envNameProblem, keyNameProblem } from './names.js';
-import { decodeStrict, firstInvalidUtf8 } from './utf8.js';
+import { decodeStrict, firstInvalidUtf8 } from '../utf8.js';
 
 export const MANIFEST_FILE = '.keyrack';
 /** A manifest lists names; anything this large is not one. */

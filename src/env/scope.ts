@@ -11,11 +11,11 @@
 import { statSync } from 'node:fs';
 import { ManifestError, loadManifest, parseManifest, type Manifest, type ManifestEntry } from './manifest.js';
 import { envNameProblem } from './names.js';
-import type { Env } from './paths.js';
-import { loadRegistry } from './registry.js';
+import type { Env } from '../paths.js';
+import { loadRegistry } from '../registry.js';
 import { trustOf, type Trust } from './trust.js';
-import { UserError } from './errors.js';
-import type { HeldKey } from './daemon/protocol.js';
+import { UserError } from '../errors.js';
+import type { HeldKey } from '../daemon/protocol.js';
 
 export interface Scope {
   /** The manifest in effect; null with --key or when there is none. */
@@ -135,7 +135,7 @@ async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, { ge
 
   const values = new Map<ManifestEntry, string | Record<string, string>>();
   if (direct.length) {
-    const { readDirect } = await import('./vaults/direct.js');
+    const { readDirect } = await import('../vaults/direct.js');
     const got = readDirect(direct.map((e) => e.key), env);
     for (const e of direct) {
       const v = got.get(e.key);
@@ -147,7 +147,7 @@ async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, { ge
   if (held.length) {
     // Loaded only when needed: a manifest of os.direct keys never opens a socket.
     // Inside the daemon (the fast export path) the store answers directly.
-    const get = getHeld ?? (await import('./daemon/client.js')).getKeys;
+    const get = getHeld ?? (await import('../daemon/client.js')).getKeys;
     const got = await get([...new Set(held.map((e) => e.key))], env);
     for (const e of held) {
       const h = got?.[e.key];

@@ -6,9 +6,9 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { closeSync, linkSync, openSync, readFileSync, unlinkSync, writeSync, fsyncSync } from 'node:fs';
-import { KeyrackError } from './errors.js';
-import { ensureDir } from './fsutil.js';
-import { dataDir, files, type Env } from './paths.js';
+import { KeyrackError } from '../errors.js';
+import { ensureDir } from '../fsutil.js';
+import { dataDir, files, type Env } from '../paths.js';
 
 const KEY_BYTES = 32;
 

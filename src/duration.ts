@@ -3,7 +3,7 @@
  * order, each at most once). Used by `unlock --ttl/--idle`, `log --since` and
  * KEYRACK_REFRESH_WINDOW.
  */
-import { UserError } from '../errors.js';
+import { UserError } from './errors.js';
 
 const UNITS: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
 const PATTERN = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;

@@ -7,9 +7,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from './fsutil.js';
-import { bumpGeneration } from './generation.js';
-import { files, type Env } from './paths.js';
+import { writeFileAtomic } from '../fsutil.js';
+import { bumpGeneration } from '../generation.js';
+import { files, type Env } from '../paths.js';
 
 export type Trust = 'allowed' | 'denied' | 'untrusted';
 
