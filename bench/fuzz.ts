@@ -1,14 +1,14 @@
 /**
  * The long protocol fuzz: thousands of hostile connections over a minute against a
  * live daemon (as root: in its own audit session, with refused callers from
- * outside it all along), then the same checks as test/daemon-fuzz.test.ts, and a
+ * outside it all along), then the same checks as test/e2e/daemon-fuzz.test.ts, and a
  * summary. Seeded; the seed is printed, and `--seed N` replays a run.
  *
  *   npm run -s build && node --import tsx bench/fuzz.ts [--seconds 60] [--concurrency 32] [--seed N]
  */
 import { parseArgs } from 'node:util';
 import { sandbox } from '../test/helpers.ts';
-import { scenario } from '../test/daemon/fuzz-run.ts';
+import { scenario } from '../test/fuzz/fuzz-run.ts';
 
 const { values } = parseArgs({
   options: {

@@ -1,0 +1,100 @@
+/**
+ * `keyrack list --json` keeps the schema documented in docs/json.md: every vault
+ * and every state, checked field by field, and the document's field table agrees
+ * with what the CLI prints.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { keyrack, ROOT, sandbox, type Sandbox } from '../helpers.ts';
+
+const PASS = 'list json passphrase';
+const FIELDS: Record<string, string[]> = {
+  'os.secure': ['name', 'vault', 'state'],
+  'os.direct': ['name', 'vault', 'state'],
+  '1password': ['name', 'vault', 'ref', 'state'],
+  'aws.sso': ['name', 'vault', 'profile', 'state'],
+};
+
+/** Checks a document against the version-1 schema; returns its keys. */
+function checkSchema(doc: unknown): Array<Record<string, string>> {
+  assert.ok(typeof doc === 'object' && doc !== null && !Array.isArray(doc));
+  const d = doc as Record<string, unknown>;
+  assert.deepEqual(Object.keys(d), ['version', 'keys']);
+  assert.equal(d.version, 1);
+  assert.ok(Array.isArray(d.keys));
+  const keys = d.keys as Array<Record<string, string>>;
+  for (const k of keys) {
+    assert.ok(Object.hasOwn(FIELDS, k.vault!), `known vault: ${k.vault}`);
+    assert.deepEqual(Object.keys(k), FIELDS[k.vault!], `fields of a ${k.vault} key`);
+    for (const v of Object.values(k)) assert.equal(typeof v, 'string');
+    assert.match(k.name!, /^[A-Za-z_][A-Za-z0-9_.-]*$/);
+    assert.ok(k.vault === 'os.direct' ? k.state === 'stored' : k.state === 'locked' || k.state === 'unlocked', `${k.name}: ${k.state}`);
+  }
+  const names = keys.map((k) => k.name!);
+  assert.deepEqual(names, [...names].sort(), 'sorted by name');
+  return keys;
+}
+
+describe('list --json schema', () => {
+  let sb: Sandbox;
+  before(async () => {
+    sb = sandbox();
+    assert.equal((await keyrack(['init'], { env: sb.env, input: `${PASS}\n` })).code, 0);
+    const sets: Array<[string[], string?]> = [
+      [['set', 'b_secure'], 'v'],
+      [['set', 'A_SECURE_HELD'], 'v'],
+      [['set', 'D.direct', '--vault', 'os.direct'], 'v'],
+      [['set', 'OP', '--vault', '1password', '--ref', 'op://Private/npm/token']],
+      [['set', 'AWS_PROD', '--vault', 'aws.sso', '--profile', 'prod']],
+    ];
+    for (const [args, input] of sets) {
+      const r = await keyrack(args, { env: sb.env, input });
+      assert.equal(r.code, 0, r.stderr);
+    }
+  });
+  after(() => sb.cleanup());
+
+  test('every vault and state, field by field', async () => {
+    const unlock = await keyrack(['unlock', 'A_SECURE_HELD'], { env: sb.env, input: `${PASS}\n` });
+    assert.equal(unlock.code, 0, unlock.stderr);
+    const r = await keyrack(['list', '--json'], { env: sb.env });
+    assert.equal(r.code, 0, r.stderr);
+    const keys = checkSchema(JSON.parse(r.stdout));
+    assert.deepEqual(keys, [
+      { name: 'AWS_PROD', vault: 'aws.sso', profile: 'prod', state: 'locked' },
+      { name: 'A_SECURE_HELD', vault: 'os.secure', state: 'unlocked' },
+      { name: 'D.direct', vault: 'os.direct', state: 'stored' },
+      { name: 'OP', vault: '1password', ref: 'op://Private/npm/token', state: 'locked' },
+      { name: 'b_secure', vault: 'os.secure', state: 'locked' },
+    ]);
+    await keyrack(['daemon', 'stop'], { env: sb.env });
+  });
+
+  test('a bad registry: exit 2 and no document on stdout', async () => {
+    const bad = sandbox();
+    try {
+      mkdirSync(join(bad.env.XDG_CONFIG_HOME!, 'keyrack'), { recursive: true, mode: 0o700 });
+      writeFileSync(join(bad.env.XDG_CONFIG_HOME!, 'keyrack', 'registry.json'), '{');
+      const r = await keyrack(['list', '--json'], { env: bad.env });
+      assert.equal(r.code, 2);
+      assert.equal(r.stdout, '');
+    } finally {
+      bad.cleanup();
+    }
+  });
+
+  test('docs/json.md documents exactly these fields and values', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'json.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## `keyrack list --json`'), doc.indexOf('## `keyrack status --json`'));
+    const documented = [...section.matchAll(/^\| `([a-z[\].]+)` \|/gm)].map((m) => m[1]!.replace('keys[].', ''));
+    const printed = new Set(['version', 'keys', ...Object.values(FIELDS).flat()]);
+    assert.deepEqual(new Set(documented), printed);
+    for (const word of [...Object.keys(FIELDS), 'unlocked', 'locked', 'stored']) assert.ok(section.includes(`\`${word}\``), word);
+    // The example parses and passes the schema check.
+    const example = /```json\n([\s\S]*?)```/.exec(section);
+    assert.ok(example);
+    checkSchema(JSON.parse(example[1]!));
+  });
+});

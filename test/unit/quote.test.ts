@@ -1,0 +1,93 @@
+/**
+ * Quoting round-trip through the real shells: every value of a hostile corpus plus
+ * seeded random UTF-8 is rendered by keyrack's bash/zsh/fish code, eval'd inside a
+ * function (as the hook does), and read back byte-exact from a child's raw
+ * environment. None of it may run anything.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requireTool } from '../helpers.ts';
+import { hostileValues, randomValues } from '../corpus.ts';
+import { bash } from '../../src/shells/bash.ts';
+import { zsh } from '../../src/shells/zsh.ts';
+import { fish, quoteFish } from '../../src/shells/fish.ts';
+import { json } from '../../src/shells/json.ts';
+import { quotePosix } from '../../src/shells/posix.ts';
+import type { Changes, Shell } from '../../src/shells/shell.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'kr-quote-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+const canary = join(dir, 'CANARY');
+const values = [...hostileValues(canary), ...randomValues(0x6b7279, 300)];
+const names = values.map((_, i) => `KR_V${i}`);
+
+function changes(vals: string[]): Changes {
+  return { save: [], set: vals.map((v, i) => [names[i]!, v]), unset: [], forget: [], state: '1 KR_V0:0123456789abcdef', stateChanged: true };
+}
+
+function parseEnv(raw: Buffer): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const entry of raw.toString('latin1').split('\0')) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) out.set(entry.slice(0, eq), Buffer.from(entry.slice(eq + 1), 'latin1'));
+  }
+  return out;
+}
+
+/** Evals `script` in a function of `shell`, returns the environment a child then sees. */
+function roundTrip(shell: 'bash' | 'zsh' | 'fish', script: string, lang = 'C.UTF-8'): Map<string, Buffer> {
+  const file = join(dir, `script.${shell}`);
+  const out = join(dir, `env.${shell}`);
+  writeFileSync(file, script);
+  const argv = {
+    bash: ['bash', '--norc', '--noprofile', '-c', `f() { eval "$(cat ${quotePosix(file)})"; }; f; env -0 > ${quotePosix(out)}`],
+    zsh: ['zsh', '-f', '-c', `f() { eval "$(cat ${quotePosix(file)})"; }; f; env -0 > ${quotePosix(out)}`],
+    fish: ['fish', '--no-config', '-c', `function f; cat ${quoteFish(file)} | source; end; f; env -0 > ${quoteFish(out)}`],
+  }[shell];
+  const r = spawnSync(argv[0]!, argv.slice(1), { env: { PATH: process.env.PATH, LANG: lang, LC_ALL: lang, HOME: dir }, encoding: 'utf8' });
+  assert.equal(r.status, 0, `${shell} failed: ${r.stderr}`);
+  assert.equal(r.stderr, '', `${shell} complained`);
+  return parseEnv(readFileSync(out));
+}
+
+function assertExact(env: Map<string, Buffer>, vals: string[], label: string): void {
+  const bad: string[] = [];
+  vals.forEach((v, i) => {
+    const got = env.get(names[i]!);
+    if (!got || !got.equals(Buffer.from(v, 'utf8'))) bad.push(`#${i} ${JSON.stringify(v.slice(0, 40))} → ${got ? JSON.stringify(got.toString('utf8').slice(0, 40)) : 'unset'}`);
+  });
+  assert.deepEqual(bad, [], `${label}: values not round-tripped`);
+  assert.equal(existsSync(canary), false, `${label}: a value was executed`);
+}
+
+for (const [name, shell] of [['bash', bash], ['zsh', zsh], ['fish', fish]] as Array<['bash' | 'zsh' | 'fish', Shell]>) {
+  test(`${name}: ${values.length} hostile and random values round-trip byte-exact, nothing runs`, (t) => {
+    if (!requireTool(name)) return t.skip(`${name} missing`);
+    const env = roundTrip(name, shell.render(changes(values)));
+    assertExact(env, values, name);
+    assert.equal(env.get('KEYRACK_STATE')?.toString(), '1 KR_V0:0123456789abcdef');
+  });
+}
+
+for (const name of ['bash', 'zsh'] as const) {
+  test(`${name}: quoting does not depend on the locale (LANG=C)`, (t) => {
+    if (!requireTool(name)) return t.skip(`${name} missing`);
+    const shell = name === 'bash' ? bash : zsh;
+    assertExact(roundTrip(name, shell.render(changes(values)), 'C'), values, `${name} LANG=C`);
+  });
+}
+
+test('json: values survive JSON.parse exactly', () => {
+  const parsed = JSON.parse(json.render(changes(values))) as { set: Record<string, string>; state: string };
+  values.forEach((v, i) => assert.equal(parsed.set[names[i]!], v));
+  assert.equal(parsed.state, '1 KR_V0:0123456789abcdef');
+});
+
+test('a value with NUL is refused, never silently cut', () => {
+  assert.throws(() => quotePosix('a\0b'));
+  assert.throws(() => quoteFish('a\0b'));
+});
