@@ -15,7 +15,7 @@ import { assertKeyName } from '../env/names.js';
 import { loadRegistry, type VaultId } from '../registry.js';
 import { durationFlag, formatDuration } from '../duration.js';
 import { startDaemon, type DaemonConnection } from '../daemon/client.js';
-import type { Secret, Source } from '../daemon/protocol.js';
+import type { Fetched, Unlocked } from '../secret.js';
 import { DEFAULT_TTL_MS } from '../daemon/store.js';
 import { vaultFor } from '../vaults/index.js';
 import { WrongPassphrase } from '../vaults/secure.js';
@@ -100,13 +100,13 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
     })(),
   };
 
-  const put: Record<string, Secret & { expiresAt?: number; source?: Source }> = {};
+  const put: Record<string, Unlocked> = {};
   const now = Date.now();
   // os.secure first: its prompt comes before any slow remote vault.
   const order = [...groups.keys()].sort((a, b) => Number(b === 'os.secure') - Number(a === 'os.secure'));
   for (const id of order) {
     const refs = groups.get(id)!;
-    let results: Map<string, Error | (Secret & { expiresAt?: number })>;
+    let results: Map<string, Error | Fetched>;
     try {
       const vault = await vaultFor(id);
       results = await vault.fetch(refs, ctx);
@@ -116,7 +116,7 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
         else if (r instanceof Error) failures.push({ name, why: messageOf(r), required: wanted.get(name)! });
         else if (r.expiresAt !== undefined && r.expiresAt <= now) failures.push({ name, why: `${id} returned credentials that have already expired`, required: wanted.get(name)! });
         else {
-          const v: Secret & { expiresAt?: number; source?: Source } = 'value' in r ? { value: r.value } : { env: r.env };
+          const v: Unlocked = 'value' in r ? { value: r.value } : { env: r.env };
           if (r.expiresAt !== undefined) v.expiresAt = r.expiresAt;
           if (vault.refreshable) v.source = entry.profile === undefined ? { vault: id } : { vault: id, profile: entry.profile };
           put[name] = v;

@@ -10,11 +10,12 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { KeyrackError, UserError } from '../errors.js';
 import { files, sessionId, socketPath, userSocketPath, type Env } from '../paths.js';
+import type { HeldKey } from '../secret.js';
 import { daemonEnv } from './env.js';
 import { checkServer } from './peer.js';
 import {
   encodeFrame, FrameDecoder, PROTOCOL_VERSION,
-  type Hello, type HeldKey, type Request, type Response,
+  type Hello, type Request, type Response,
 } from './protocol.js';
 
 /** A request without its id: the connection numbers them. */

@@ -10,7 +10,8 @@ import { renderExport } from '../commands/export.js';
 import { check } from '../commands/exec.js';
 import { currentDir, resolveScope, type HeldGetter } from '../env/scope.js';
 import type { AuditOp } from './audit.js';
-import type { HeldKey, Request, Response } from './protocol.js';
+import type { HeldKey } from '../secret.js';
+import type { Request, Response } from './protocol.js';
 
 type FastRequest = Extract<Request, { op: 'export' | 'exec-env' }>;
 

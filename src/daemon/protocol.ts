@@ -11,22 +11,10 @@ export const MAX_FRAME = 1024 * 1024;
 /** A connection that sends nothing for this long is closed. */
 export const IDLE_TIMEOUT_MS = 30_000;
 
-/** A value as the daemon holds it: one string, or several variables (aws.sso). */
-export type Secret = { value: string } | { env: Record<string, string> };
+import type { HeldKey, Unlocked } from '../secret.js';
 
-export type HeldKey = Secret & {
-  /**
-   * Expiry, epoch ms: min(now + ttl, the vault's own expiry), and, with an idle
-   * limit, no later than the last hand-out + that limit (this one included).
-   */
-  expiresAt: number;
-};
-
-/** Where a value came from, so the daemon can refresh it before it expires. */
-export interface Source {
-  vault: string;
-  profile?: string;
-}
+/** The values the wire carries (src/secret.ts). */
+export type { HeldKey, Secret, Source, Unlocked } from '../secret.js';
 
 export interface Hello {
   keyrack: typeof PROTOCOL_VERSION;
@@ -46,7 +34,7 @@ export interface Hello {
 export type Request =
   | { id: number; op: 'ping' }
   | { id: number; op: 'get'; keys: string[] }
-  | { id: number; op: 'put'; ttlMs: number; idleMs?: number; keys: Record<string, Secret & { expiresAt?: number; source?: Source }> }
+  | { id: number; op: 'put'; ttlMs: number; idleMs?: number; keys: Record<string, Unlocked> }
   | { id: number; op: 'lock'; keys?: string[] }
   | { id: number; op: 'status' }
   | { id: number; op: 'stop' }
@@ -169,9 +157,9 @@ function keyList(v: unknown): string[] | string {
   return v as string[];
 }
 
-function secretOf(v: unknown): (Secret & { expiresAt?: number; source?: Source }) | string {
+function secretOf(v: unknown): (Unlocked) | string {
   if (!isObj(v)) return 'a value must be an object';
-  let out: Secret & { expiresAt?: number; source?: Source };
+  let out: Unlocked;
   if ('value' in v) {
     if (!goodText(v.value)) return 'value must be UTF-8 text without NUL';
     out = { value: v.value };
@@ -225,7 +213,7 @@ export function parseRequest(msg: Record<string, unknown>): Request | { id?: num
       const idleMs = msg.idleMs;
       if (idleMs !== undefined && (typeof idleMs !== 'number' || !Number.isFinite(idleMs) || idleMs <= 0)) return bad('idleMs must be a positive number');
       if (!isObj(msg.keys) || Object.keys(msg.keys).length > MAX_KEYS) return bad('keys must be an object');
-      const keys: Record<string, Secret & { expiresAt?: number; source?: Source }> = {};
+      const keys: Record<string, Unlocked> = {};
       for (const [name, v] of Object.entries(msg.keys)) {
         if (!KEY.test(name)) return bad('bad key name');
         const s = secretOf(v);

@@ -13,9 +13,9 @@
  * once it is within the refresh window of that expiry. The user's --ttl still
  * bounds it: a refresh never outlives the deadline set at unlock.
  */
-import type { Fetched } from '../vaults/vault.js';
 import { formatDuration } from '../duration.js';
-import type { HeldKey, KeyStatus, Secret, Source } from './protocol.js';
+import type { Fetched, HeldKey, Secret, Source, Unlocked } from '../secret.js';
+import type { KeyStatus } from './protocol.js';
 
 /** Default lifetime of an unlocked value. */
 export const DEFAULT_TTL_MS = 8 * 3_600_000;
@@ -72,7 +72,7 @@ export class Store {
   }
 
   /** Stores values; returns nothing, calls onChange once. */
-  put(keys: Record<string, Secret & { expiresAt?: number; source?: Source }>, ttlMs: number, idleMs?: number): void {
+  put(keys: Record<string, Unlocked>, ttlMs: number, idleMs?: number): void {
     const now = this.now();
     for (const [name, v] of Object.entries(keys)) {
       const deadline = now + ttlMs;

@@ -15,7 +15,7 @@ import type { Env } from '../paths.js';
 import { loadRegistry } from '../registry.js';
 import { trustOf, type Trust } from './trust.js';
 import { UserError } from '../errors.js';
-import type { HeldKey } from '../daemon/protocol.js';
+import type { HeldKey } from '../secret.js';
 
 export interface Scope {
   /** The manifest in effect; null with --key or when there is none. */

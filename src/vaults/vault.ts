@@ -6,12 +6,10 @@
  */
 import type { Env } from '../paths.js';
 import type { RegistryEntry, VaultId } from '../registry.js';
-import type { Secret } from '../daemon/protocol.js';
+import type { Fetched } from '../secret.js';
 
-export type Fetched = Secret & {
-  /** The vault's own expiry (AWS credentials), epoch ms. */
-  expiresAt?: number;
-};
+/** What a vault returns (src/secret.ts: the vaults and the daemon share it). */
+export type { Fetched } from '../secret.js';
 
 export interface FetchContext {
   env: Env;
