@@ -147,7 +147,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 1000));
     const rssEmpty = rssKb(pid);
     await first.request({ op: 'put', ttlMs: 3_600_000, keys: Object.fromEntries(KEYS.map((k) => [k, { value: `value-of-${k}-${'x'.repeat(40)}` }])) });
-    const check = (await first.request({ op: 'status' })).status!.check;
+    const check = (await first.request({ op: 'status' })).status.check;
 
     console.log(`\nreal daemon (pid ${pid}; check: ${check})`);
     for (let i = 0; i < 50; i++) await first.request({ op: 'get', keys: KEYS }); // warm-up

@@ -28,7 +28,7 @@ export async function dropHeld(key: string, env: Env): Promise<boolean> {
 export async function dropHeldKeys(keys: string[], env: Env): Promise<string[]> {
   if (keys.length === 0) return [];
   try {
-    const removed = await withDaemon(env, async (c) => (await c.request({ op: 'lock', keys })).removed ?? []);
+    const removed = await withDaemon(env, async (c) => (await c.request({ op: 'lock', keys })).removed);
     return removed ?? [];
   } catch (e) {
     const names = keys.join(' ');

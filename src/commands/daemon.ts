@@ -43,7 +43,7 @@ export async function run(action: string): Promise<number | void> {
     process.stderr.write(`keyrack: daemon stopped (pid ${pid}); memory purged\n`);
     return 0;
   }
-  const st = (await conn.request({ op: 'status' })).status!;
+  const st = (await conn.request({ op: 'status' })).status;
   conn.close();
   const now = Date.now();
   const out = [

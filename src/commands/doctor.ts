@@ -36,7 +36,7 @@ function modeOf(mode: number): string {
 /** What the daemon serving this shell says about itself; closes the connection. */
 async function reportDaemon(f: Finding[], conn: DaemonConnection, sid: number | null): Promise<void> {
   try {
-    const st = (await conn.request({ op: 'status' })).status!;
+    const st = (await conn.request({ op: 'status' })).status;
     if (st.shared) {
       f.push({
         level: 'warn',

@@ -5,7 +5,7 @@ import { withDaemon } from '../daemon/client.js';
 export async function run(keys: string[]): Promise<number | void> {
   keys.forEach(assertKeyName);
   const removed = await withDaemon(process.env, async (c) =>
-    (await c.request(keys.length > 0 ? { op: 'lock', keys } : { op: 'lock' })).removed ?? []);
+    (await c.request(keys.length > 0 ? { op: 'lock', keys } : { op: 'lock' })).removed);
   if (removed === null) {
     process.stderr.write('keyrack: no daemon running; nothing is unlocked\n');
     return 0;

@@ -58,7 +58,7 @@ export interface StatusJson {
 }
 
 async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
-  const got = await withDaemon(env, async (c) => ({ st: (await c.request({ op: 'status' })).status!, path: c.path }));
+  const got = await withDaemon(env, async (c) => ({ st: (await c.request({ op: 'status' })).status, path: c.path }));
   const st = got?.st;
   const now = Date.now();
   const out: StatusJson = {

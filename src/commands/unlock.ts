@@ -14,7 +14,7 @@ import { currentDir } from '../env/scope.js';
 import { assertKeyName } from '../env/names.js';
 import { loadRegistry, type VaultId } from '../registry.js';
 import { durationFlag, formatDuration } from '../duration.js';
-import { startDaemon, type DaemonConnection } from '../daemon/client.js';
+import { startDaemon, type RequestBody } from '../daemon/client.js';
 import type { Fetched, Unlocked } from '../secret.js';
 import { DEFAULT_TTL_MS } from '../daemon/store.js';
 import { vaultFor } from '../vaults/index.js';
@@ -73,7 +73,7 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
   let askedPassphrase = false;
   // One short connection per request: typing a passphrase, scrypt on a loaded machine
   // or a browser SSO login can outlast the daemon's idle timeout on a held one.
-  const ask = async (req: Parameters<DaemonConnection['request']>[0]) => {
+  const ask = async <B extends RequestBody>(req: B) => {
     const { conn } = await startDaemon(env);
     try {
       return await conn.request(req);
@@ -91,7 +91,7 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
     progress: (m) => say(m),
     passphrase: () => pass ??= (async () => {
       askedPassphrase = true;
-      const delayMs = (await ask({ op: 'backoff' })).delayMs ?? 0;
+      const { delayMs } = await ask({ op: 'backoff' });
       if (delayMs > 0) {
         say(`waiting ${Math.ceil(delayMs / 1000)}s after wrong passphrases`);
         await sleep(delayMs);

@@ -15,12 +15,11 @@ import { daemonEnv } from './env.js';
 import { checkServer } from './peer.js';
 import {
   encodeFrame, FrameDecoder, PROTOCOL_VERSION,
-  type Hello, type Request, type Response,
+  type Hello, type OkResponse, type Request, type Response,
 } from './protocol.js';
 
 /** A request without its id: the connection numbers them. */
 export type RequestBody = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
-export type OkResponse = Extract<Response, { ok: true }>;
 
 const HELLO_TIMEOUT_MS = 5000;
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -123,7 +122,8 @@ export class DaemonConnection {
     });
   }
 
-  request(body: RequestBody, timeoutMs = REQUEST_TIMEOUT_MS): Promise<OkResponse> {
+  /** The daemon's answer to `body`, typed by its op (the daemon was checked on connect: its answers are trusted). */
+  request<B extends RequestBody>(body: B, timeoutMs = REQUEST_TIMEOUT_MS): Promise<OkResponse<B['op']>> {
     if (this.closedError) return Promise.reject(this.closedError);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -131,7 +131,7 @@ export class DaemonConnection {
         this.pending.delete(id);
         reject(new KeyrackError(`the keyrack daemon did not answer ${body.op} within ${timeoutMs / 1000}s`));
       }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
+      this.pending.set(id, { resolve: resolve as (r: OkResponse) => void, reject, timer });
       this.sock.write(encodeFrame({ ...body, id }));
     });
   }
@@ -189,7 +189,7 @@ export async function withDaemon<T>(env: Env, fn: (c: DaemonConnection) => Promi
  * no daemon is running. Never starts one. Used by `get`, `export` and `exec`.
  */
 export async function getKeys(names: string[], env: Env): Promise<Record<string, HeldKey> | null> {
-  return withDaemon(env, async (c) => (await c.request({ op: 'get', keys: names })).keys ?? {});
+  return withDaemon(env, async (c) => (await c.request({ op: 'get', keys: names })).keys);
 }
 
 function lastLogLine(env: Env): string {

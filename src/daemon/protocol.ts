@@ -85,13 +85,30 @@ export interface DaemonStatus {
   keys: KeyStatus[];
 }
 
-export type Response =
-  | { id: number; ok: true; keys?: Record<string, HeldKey>; removed?: string[]; status?: DaemonStatus; gen?: string; delayMs?: number;
-      /** export: what `keyrack export` would exit with and print. */
-      code?: number; stdout?: string; stderr?: string;
-      /** exec-env: the variables to add (with code 0). */
-      vars?: Record<string, string> }
-  | { id: number; ok: false; error: string };
+export type Op = Request['op'];
+
+/** The request of one op. */
+export type RequestOf<O extends Op> = { [R in Request as R['op']]: R }[O];
+
+/** What each op answers, beside its id and ok: true. */
+export interface Replies {
+  ping: { gen: string };
+  get: { keys: Record<string, HeldKey> };
+  put: { gen: string };
+  lock: { removed: string[]; gen: string };
+  status: { status: DaemonStatus };
+  stop: Record<never, never>;
+  backoff: { delayMs: number };
+  /** What `keyrack export` would exit with and print. */
+  export: { code: number; stdout: string; stderr: string };
+  /** The variables to add (with code 0), or code 2 and none: the CLI must handle it. */
+  'exec-env': { code: number; vars: Record<string, string> };
+}
+
+/** The answer to a request of op O. */
+export type OkResponse<O extends Op = Op> = { [P in O]: { id: number; ok: true } & Replies[P] }[O];
+export type ErrorResponse = { id: number; ok: false; error: string };
+export type Response = OkResponse | ErrorResponse;
 
 export function encodeFrame(msg: unknown): string {
   return JSON.stringify(msg) + '\n';

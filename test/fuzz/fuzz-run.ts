@@ -122,7 +122,7 @@ async function driver(o: DriverOptions): Promise<void> {
   const c2 = await DaemonConnection.open(env);
   if (c2) {
     pidAfter = c2.hello.pid;
-    const got = (await c2.request({ op: 'get', keys: CANARIES })).keys ?? {};
+    const got = (await c2.request({ op: 'get', keys: CANARIES })).keys;
     const a = got.CANARY_A as { value?: string } | undefined;
     const b = got.CANARY_B as { env?: Record<string, string> } | undefined;
     canaryIntact = a?.value === o.canary && b?.env?.CANARY_X === o.canary;
