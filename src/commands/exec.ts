@@ -12,8 +12,9 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { isatty } from 'node:tty';
-import { UserError } from '../errors.js';
-import { currentDir, resolveScope, type Scope } from '../env/scope.js';
+import { daemonHeld } from '../daemon/source.js';
+import { assertReady, words } from '../env/readiness.js';
+import { resolveScope, type Scope } from '../env/scope.js';
 
 const say = (msg: string) => {
   try {
@@ -33,41 +34,20 @@ function hasControllingTty(): boolean {
   }
 }
 
-function lockedHint(locked: string[], then = 'run keyrack unlock'): string {
-  return locked.length === 1
-    ? `${locked[0]} is locked — ${then}`
-    : `${locked.length} keys are locked (${locked.join(', ')}) — ${then}`;
-}
-
-/** Stops with exit 2 unless every required key has a value. */
-export function check(scope: Scope, byKeys: boolean, env: NodeJS.ProcessEnv): void {
-  if (!byKeys) {
-    if (!scope.manifest) throw new UserError(`no .keyrack in ${currentDir(env)} or above — name keys with --key K`);
-    if (scope.trust === 'untrusted') throw new UserError(`${scope.manifest.path} is not allowed — run keyrack allow`);
-    if (scope.trust === 'denied') throw new UserError(`${scope.manifest.path} is denied — run keyrack allow to use it`);
-  }
-  if (scope.problems.length) throw new UserError(scope.problems.join('; '));
-  if (scope.absent.length) {
-    const a = scope.absent;
-    throw new UserError(a.length === 1 ? `${a[0]} is not set up — run keyrack set ${a[0]}` : `${a.length} keys are not set up (${a.join(', ')}) — run keyrack set KEY`);
-  }
-  if (scope.locked.length) throw new UserError(lockedHint(scope.locked));
-}
-
 /** On a terminal, locked keys are unlocked on the spot (one passphrase prompt). */
 async function unlockOnTty(scope: Scope, env: NodeJS.ProcessEnv, keys: string[]): Promise<Scope> {
   if (scope.locked.length === 0 || !isatty(0) || !isatty(2)) return scope;
-  say(lockedHint(scope.locked, 'unlocking'));
+  say(words.locked(scope.locked, 'sentence', 'unlocking'));
   const unlock = await import('./unlock.js');
   await unlock.run(scope.locked, { all: false });
-  return resolveScope({ env, keys });
+  return resolveScope({ env, keys, getHeld: daemonHeld });
 }
 
 export async function run(cmd: string[], o: { keys: string[] }): Promise<number | void> {
   const env = process.env;
-  let scope = await resolveScope({ env, keys: o.keys });
+  let scope = await resolveScope({ env, keys: o.keys, getHeld: daemonHeld });
   scope = await unlockOnTty(scope, env, o.keys);
-  check(scope, o.keys.length > 0, env);
+  assertReady(scope, o.keys.length > 0, env);
 
   const childEnv: NodeJS.ProcessEnv = { ...env };
   for (const [name, value] of scope.vars) childEnv[name] = value;

@@ -4,44 +4,57 @@
  * already-running daemon to do what `keyrack export` would, and the `keyrack`
  * launcher asks it for `exec`'s variables — with the caller's cwd and environment,
  * and the store answering for held keys without a socket hop. The caller passed
- * the same kernel checks as for any `get`.
+ * the same kernel checks as for any `get`. The work is the engine's (src/env/).
  */
-import { renderExport } from '../commands/export.js';
-import { check } from '../commands/exec.js';
-import { currentDir, resolveScope, type HeldGetter } from '../env/scope.js';
-import type { AuditOp } from './audit.js';
+import { assertReady } from '../env/readiness.js';
+import { renderExport } from '../env/render.js';
+import { currentDir, resolveScope, type ScopeSources } from '../env/scope.js';
 import type { HeldKey } from '../secret.js';
-import type { Request, Response } from './protocol.js';
+import type { AuditOp } from './audit.js';
+import type { Replies, RequestOf } from './protocol.js';
 
-type FastRequest = Extract<Request, { op: 'export' | 'exec-env' }>;
+type FastOp = 'export' | 'exec-env';
 
-export interface FastAnswer {
+/** What the answer carries, and what the audit log must record before it leaves. */
+export interface FastAnswer<O extends FastOp> {
   /** What the audit log calls it, and the keys whose values the answer may carry. */
   audit: AuditOp;
   handed: string[];
-  fields: Omit<Extract<Response, { ok: true }>, 'id' | 'ok'>;
+  fields: Replies[O];
 }
 
-export async function answerFast(req: FastRequest, getHeld: (names: string[]) => Record<string, HeldKey>): Promise<FastAnswer> {
+type StoreGet = (names: string[]) => Record<string, HeldKey>;
+
+/** Answers one fast-path request, with the store as the source of held values. */
+export function answerFast<O extends FastOp>(req: RequestOf<O>, getHeld: StoreGet): Promise<FastAnswer<O>> {
   const handed: string[] = [];
-  const get: HeldGetter = async (names) => {
-    const got = getHeld(names);
-    handed.push(...Object.keys(got));
-    return got;
+  const sources: ScopeSources = {
+    dir: currentDir(req.env, req.cwd),
+    getHeld: async (names) => {
+      const got = getHeld(names);
+      handed.push(...Object.keys(got));
+      return got;
+    },
+    // os.direct values are read from their file, not the store: handed out all the same.
+    onDirect: (keys) => handed.push(...keys),
   };
-  // os.direct values are read from their file, not the store: handed out all the same.
-  const onDirect = (keys: string[]) => handed.push(...keys);
-  const dir = currentDir(req.env, req.cwd);
-  if (req.op === 'export') {
-    const r = await renderExport(req.shell, req.env, { dir, getHeld: get, onDirect });
-    return { audit: 'export', handed, fields: r };
-  }
-  // exec: the variables when every required key is there and the manifest is
-  // trusted; otherwise code 2, and the client hands over to the Node CLI, which
-  // says why (and may offer to unlock). A refusal hands nothing out.
+  const answer = req.op === 'export' ? exportAnswer(req, sources, handed) : execAnswer(req as RequestOf<'exec-env'>, sources, handed);
+  return answer as Promise<FastAnswer<O>>;
+}
+
+async function exportAnswer(req: RequestOf<'export'>, sources: ScopeSources, handed: string[]): Promise<FastAnswer<'export'>> {
+  return { audit: 'export', handed, fields: await renderExport(req.shell, req.env, sources) };
+}
+
+/**
+ * exec: the variables when every required key is there and the manifest is
+ * trusted; otherwise code 2, and the client hands over to the Node CLI, which
+ * says why (and may offer to unlock). A refusal hands nothing out.
+ */
+async function execAnswer(req: RequestOf<'exec-env'>, sources: ScopeSources, handed: string[]): Promise<FastAnswer<'exec-env'>> {
   try {
-    const scope = await resolveScope({ env: req.env, dir, keys: req.keys, getHeld: get, onDirect });
-    check(scope, req.keys.length > 0, req.env);
+    const scope = await resolveScope({ env: req.env, keys: req.keys, ...sources });
+    assertReady(scope, req.keys.length > 0, req.env);
     return { audit: 'exec', handed, fields: { code: 0, vars: Object.fromEntries(scope.vars) } };
   } catch {
     return { audit: 'exec', handed: [], fields: { code: 2, vars: {} } };

@@ -86,11 +86,14 @@ const empty = (manifest: Manifest | null, trust: Trust | null): Scope => ({
 /** Fetches held values by key name; null when there is no daemon. */
 export type HeldGetter = (names: string[], env: Env) => Promise<Record<string, HeldKey> | null>;
 
-/** Where a scope is resolved from; the defaults are the CLI's (the shell's $PWD, the daemon over its socket). */
+/**
+ * Where a scope is resolved from, handed in by the caller: the engine never reaches
+ * up into the daemon. `dir` defaults to the shell's $PWD.
+ */
 export interface ScopeSources {
   dir?: string;
-  /** Inside the daemon: its store, without a socket hop. */
-  getHeld?: HeldGetter;
+  /** The CLI: the daemon over its socket (daemon/source.ts); inside the daemon: its store, without a socket hop. */
+  getHeld: HeldGetter;
   /** Told the os.direct keys whose values were read (the daemon's audit log records them). */
   onDirect?: (keys: string[]) => void;
 }
@@ -145,10 +148,8 @@ async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, { ge
     onDirect?.([...got.keys()]);
   }
   if (held.length) {
-    // Loaded only when needed: a manifest of os.direct keys never opens a socket.
-    // Inside the daemon (the fast export path) the store answers directly.
-    const get = getHeld ?? (await import('../daemon/client.js')).getKeys;
-    const got = await get([...new Set(held.map((e) => e.key))], env);
+    // Asked only when needed: a manifest of os.direct keys never opens a socket.
+    const got = await getHeld([...new Set(held.map((e) => e.key))], env);
     for (const e of held) {
       const h = got?.[e.key];
       if (h === undefined) {

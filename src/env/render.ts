@@ -1,0 +1,36 @@
+/**
+ * The whole answer of `export SHELL`: the diff rendered for one shell, what to
+ * print where, and the exit code. One function for both who answer it, the CLI
+ * and the daemon's `export` op (the fast path, see native/keyrack_fast.c), so the
+ * two can never print different things.
+ */
+import { UserError, messageOf } from '../errors.js';
+import type { Env } from '../paths.js';
+import { EXPORT_SHELLS } from '../shells/index.js';
+import { computeExport, type ExportResult } from './diff.js';
+import type { ScopeSources } from './scope.js';
+
+/** What `keyrack export` exits with and prints. */
+export interface Rendered {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Never throws for a failure in the diff: the prompt must not break, so it becomes code 1 and no code for the shell. */
+export async function renderExport(shellName: string, env: Env, sources: ScopeSources): Promise<Rendered> {
+  const shell = EXPORT_SHELLS[shellName];
+  if (!shell) throw new UserError(`unknown shell '${shellName}' for export (bash, zsh, fish or json)`);
+  let r: ExportResult;
+  try {
+    r = await computeExport(env, sources);
+  } catch (e) {
+    // Never break the prompt: say what failed and leave the shell as it is.
+    return {
+      code: 1,
+      stdout: shellName === 'json' ? JSON.stringify({ error: messageOf(e) }) + '\n' : '',
+      stderr: `keyrack: ${messageOf(e)}\n`,
+    };
+  }
+  return { code: 0, stdout: shell.render(r.changes), stderr: r.message ? `keyrack: ${r.message}\n` : '' };
+}
