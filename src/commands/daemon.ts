@@ -12,7 +12,7 @@ export async function run(action: string): Promise<number | void> {
   const env = process.env;
   if (!ACTIONS.includes(action)) throw new UserError(`unknown daemon action '${action}' (use start, stop, status or run)`);
   if (action === 'run') {
-    const { runDaemon } = await import('../daemon/server.js');
+    const { runDaemon } = await import('../daemon/main.js');
     return runDaemon(env);
   }
   const { DaemonConnection, startDaemon } = await import('../daemon/client.js');

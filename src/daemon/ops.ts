@@ -1,0 +1,90 @@
+/**
+ * One handler per op of the protocol, in one table: what each request does to the
+ * daemon's state and what it answers, typed per op (protocol.ts Replies). The
+ * connection (server.ts) parses the request and sends the answer.
+ */
+import { formatDuration } from '../duration.js';
+import type { AuditLog, Caller } from './audit.js';
+import type { Backoff } from './backoff.js';
+import type { Log } from './log.js';
+import type { DaemonStatus, Op, Replies, RequestOf } from './protocol.js';
+import type { Store } from './store.js';
+
+/** The daemon's state, as the handlers see it. */
+export interface Daemon {
+  store: Store;
+  audit: AuditLog;
+  log: Log;
+  backoff: Backoff;
+  /** The generation token now. */
+  gen(): string;
+  status(): DaemonStatus;
+  shutdown(why: string): void;
+}
+
+/** One request on one connection. */
+export interface Call<O extends Op> {
+  req: RequestOf<O>;
+  /** Who asks, for daemon.log ("pid 123"). */
+  who: string;
+  /** Who asks, for the audit log (audit.record's `peer`). */
+  caller: Caller;
+  /** Sends the answer; `after` runs once it is written. */
+  reply(fields: Replies[O], after?: () => void): void;
+  /** Answers with an error (never quoting the request: it may hold a secret). */
+  fail(error: string): void;
+}
+
+type Handlers = { [O in Op]: (d: Daemon, call: Call<O>) => void };
+
+const OPS: Handlers = {
+  ping: (d, { reply }) => reply({ gen: d.gen() }),
+  get(d, { req, caller, reply }) {
+    const keys = d.store.get(req.keys);
+    d.audit.record({ op: 'get', keys: Object.keys(keys), peer: caller }); // before the values leave
+    reply({ keys });
+  },
+  put(d, { req, who, reply }) {
+    d.store.put(req.keys, req.ttlMs, req.idleMs);
+    const idle = req.idleMs === undefined ? '' : `, idle ${formatDuration(req.idleMs)}`;
+    d.log.line(`put ${Object.keys(req.keys).join(',')} for ${formatDuration(req.ttlMs)}${idle} (${who})`);
+    reply({ gen: d.gen() });
+  },
+  lock(d, { req, who, reply }) {
+    const removed = d.store.lock(req.keys);
+    d.log.line(`lock ${req.keys ? req.keys.join(',') : 'all'}: removed ${removed.length} (${who})`);
+    reply({ removed, gen: d.gen() });
+  },
+  status: (d, { reply }) => reply({ status: d.status() }),
+  stop: (d, { who, reply }) => reply({}, () => d.shutdown(`stop requested (${who})`)),
+  backoff(d, { req, who, reply }) {
+    if (req.record !== undefined) {
+      const failures = d.backoff.record(req.record);
+      if (req.record === 'failure') d.log.line(`wrong passphrase (failure ${failures}) (${who})`);
+    }
+    reply({ delayMs: d.backoff.delayMs() });
+  },
+  export: fast,
+  'exec-env': fast,
+};
+
+/** The native fast paths (export-op.ts), loaded on first use: only keyrack-fast asks for them. */
+function fast<O extends 'export' | 'exec-env'>(d: Daemon, { req, who, caller, reply, fail }: Call<O>): void {
+  void import('./export-op.js')
+    .then(({ answerFast }) => answerFast(req, (names) => d.store.get(names)))
+    .then(
+      (r) => {
+        d.audit.record({ op: r.audit, keys: r.handed, peer: caller });
+        reply(r.fields);
+      },
+      (e: unknown) => {
+        d.log.line(`error in ${req.op} (${who}): ${(e as Error).message}`);
+        fail(`${req.op} failed`);
+      },
+    );
+}
+
+/** Runs the handler of `op`; a throw is the caller's to log and answer. */
+export function dispatch<O extends Op>(op: O, d: Daemon, call: Call<O>): void {
+  OPS[op](d, call);
+}

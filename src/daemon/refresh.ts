@@ -1,0 +1,32 @@
+/**
+ * How the daemon re-fetches a refreshable key (aws.sso) before it expires: through
+ * the key's vault, never prompting and never opening a browser login (nobody is
+ * there to answer); a refresh that cannot run fails, and the value expires as
+ * scheduled.
+ */
+import { isVaultId } from '../registry.js';
+import type { Fetched, Source } from '../secret.js';
+import type { Log } from './log.js';
+
+/** True when the daemon may re-fetch values from this source. */
+export function canRefresh(source: Source): boolean {
+  return isVaultId(source.vault);
+}
+
+/** Fetches `name` again from `source`; throws when the vault cannot give it without a person. */
+export async function refreshFrom(name: string, source: Source, log: Log): Promise<Fetched> {
+  if (!isVaultId(source.vault)) throw new Error(`unknown vault ${source.vault}`);
+  const { vaultFor } = await import('../vaults/index.js');
+  const vault = await vaultFor(source.vault);
+  if (!vault.refreshable) throw new Error(`${source.vault} values are not refreshable`);
+  const entry = source.profile === undefined ? { vault: source.vault } : { vault: source.vault, profile: source.profile };
+  const got = (await vault.fetch([{ name, entry }], {
+    env: process.env,
+    interactive: false,
+    passphrase: () => Promise.reject(new Error('no passphrase prompt inside the daemon')),
+    progress: (m) => log.line(`refresh ${name}: ${m}`),
+  })).get(name);
+  if (got === undefined) throw new Error('the vault returned nothing');
+  if (got instanceof Error) throw got;
+  return got;
+}
