@@ -6,6 +6,7 @@
  * and the store answering for held keys without a socket hop. The caller passed
  * the same kernel checks as for any `get`. The work is the engine's (src/env/).
  */
+import { UserError } from '../errors.js';
 import { assertReady } from '../env/readiness.js';
 import { renderExport } from '../env/render.js';
 import { currentDir, resolveScope, type ScopeSources } from '../env/scope.js';
@@ -26,7 +27,10 @@ export interface FastAnswer<O extends FastOp> {
 type StoreGet = (names: string[]) => Record<string, HeldKey>;
 
 /** Answers one fast-path request, with the store as the source of held values. */
-export function answerFast<O extends FastOp>(req: RequestOf<O>, getHeld: StoreGet): Promise<FastAnswer<O>> {
+export function answerFast(req: RequestOf<'export'>, getHeld: StoreGet): Promise<FastAnswer<'export'>>;
+export function answerFast(req: RequestOf<'exec-env'>, getHeld: StoreGet): Promise<FastAnswer<'exec-env'>>;
+export function answerFast<O extends FastOp>(req: RequestOf<O>, getHeld: StoreGet): Promise<FastAnswer<O>>;
+export function answerFast(req: RequestOf<FastOp>, getHeld: StoreGet): Promise<FastAnswer<FastOp>> {
   const handed: string[] = [];
   const sources: ScopeSources = {
     dir: currentDir(req.env, req.cwd),
@@ -38,8 +42,7 @@ export function answerFast<O extends FastOp>(req: RequestOf<O>, getHeld: StoreGe
     // os.direct values are read from their file, not the store: handed out all the same.
     onDirect: (keys) => handed.push(...keys),
   };
-  const answer = req.op === 'export' ? exportAnswer(req, sources, handed) : execAnswer(req as RequestOf<'exec-env'>, sources, handed);
-  return answer as Promise<FastAnswer<O>>;
+  return req.op === 'export' ? exportAnswer(req, sources, handed) : execAnswer(req, sources, handed);
 }
 
 async function exportAnswer(req: RequestOf<'export'>, sources: ScopeSources, handed: string[]): Promise<FastAnswer<'export'>> {
@@ -48,15 +51,18 @@ async function exportAnswer(req: RequestOf<'export'>, sources: ScopeSources, han
 
 /**
  * exec: the variables when every required key is there and the manifest is
- * trusted; otherwise code 2, and the client hands over to the Node CLI, which
- * says why (and may offer to unlock). A refusal hands nothing out.
+ * trusted. A refusal the user must act on (locked, untrusted, absent: a UserError)
+ * is code 2 and hands nothing out: the client hands over to the Node CLI, which
+ * says why (and may offer to unlock). Anything else is a bug: it rejects, and the
+ * server logs it and answers an error (the client falls back all the same).
  */
 async function execAnswer(req: RequestOf<'exec-env'>, sources: ScopeSources, handed: string[]): Promise<FastAnswer<'exec-env'>> {
   try {
     const scope = await resolveScope({ env: req.env, keys: req.keys, ...sources });
     assertReady(scope, req.keys.length > 0, req.env);
     return { audit: 'exec', handed, fields: { code: 0, vars: Object.fromEntries(scope.vars) } };
-  } catch {
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
     return { audit: 'exec', handed: [], fields: { code: 2, vars: {} } };
   }
 }
