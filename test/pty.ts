@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const DRIVER = fileURLToPath(new URL('./pty-driver.py', import.meta.url));
 
@@ -44,7 +45,7 @@ export class Pty {
       if (Date.now() - start > timeoutMs) {
         throw new Error(`timed out waiting for ${String(pattern)}; screen so far:\n${rest.slice(-2000)}`);
       }
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(10);
     }
   }
 

@@ -2,11 +2,11 @@
  * `keyrack daemon start|stop|status|run`. `run` is the daemon itself, in the
  * foreground; `start` spawns it detached (as `unlock` does on demand).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../errors.js';
 import { formatDuration } from '../duration.js';
 
 const ACTIONS = ['start', 'stop', 'status', 'run'];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function run(action: string): Promise<number | void> {
   const env = process.env;

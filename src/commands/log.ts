@@ -9,6 +9,7 @@
  */
 import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { assertKeyName } from '../env/names.js';
 import { files } from '../paths.js';
 import { color, colorEnabled, type Palette } from '../term.js';
@@ -209,7 +210,7 @@ export async function run(o: { follow: boolean; json: boolean; keys: string[]; s
   }
 
   for (;;) {
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await sleep(POLL_MS);
     if (fd !== undefined) {
       const got = readLines(fd, pos, carry);
       pos = got.pos;

@@ -7,6 +7,7 @@
  * Wrong passphrases back off: the daemon counts failures for this session and
  * tells us how long to wait before asking again (1 s, doubling, at most 30 s).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError, messageOf } from '../errors.js';
 import { readPassphrase } from '../input.js';
 import { loadManifest } from '../env/manifest.js';
@@ -21,7 +22,6 @@ import { vaultFor } from '../vaults/index.js';
 import { WrongPassphrase } from '../vaults/secure.js';
 import type { FetchContext, KeyRef } from '../vaults/vault.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (msg: string) => process.stderr.write(`keyrack: ${msg}\n`);
 
 /** The keys to unlock, each marked required or not (optional manifest entries). */

@@ -7,11 +7,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { keyrack, sandbox, type Sandbox } from '../helpers.ts';
 import { DaemonConnection } from '../../src/daemon/client.ts';
 
 let sb: Sandbox;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface StatusJson {
   daemon: null | { pid: number; mode: string; check: string; dumpable: boolean | null };

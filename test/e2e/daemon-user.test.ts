@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { KEYRACK, ROOT, keyrack, run, sandbox, type Sandbox, needsRoot } from '../helpers.ts';
 
 const PROBE = join(ROOT, 'test', 'sockets', 'probe.mjs');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function registerKey(sb: Sandbox, name: string): void {
   const dir = join(sb.env.XDG_CONFIG_HOME!, 'keyrack');

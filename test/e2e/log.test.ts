@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { KEYRACK, keyrack, sandbox, type Sandbox } from '../helpers.ts';
 import { AuditLog, type Caller } from '../../src/daemon/audit.ts';
 
@@ -123,7 +124,7 @@ test('--follow prints new records, also after the file rotates', async () => {
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
   const waitFor = async (what: string) => {
-    for (let i = 0; i < 500 && !out.includes(what); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && !out.includes(what); i++) await sleep(20);
     assert.ok(out.includes(what), `saw ${what} in: ${out.slice(-300)}`);
   };
   try {
@@ -131,7 +132,7 @@ test('--follow prints new records, also after the file rotates', async () => {
     // Enough records to rotate a few times while it follows.
     for (let i = 0; i < 30; i++) {
       a.record({ op: 'get', keys: [`N${i}`], peer: peer(null) });
-      if (i % 5 === 0) await new Promise((r) => setTimeout(r, 250));
+      if (i % 5 === 0) await sleep(250);
     }
     await waitFor('"N29"');
     const seen = out.trimEnd().split('\n').map((l) => (JSON.parse(l) as { keys: string[] }).keys[0]);

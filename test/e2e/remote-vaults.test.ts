@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { keyrack, ROOT, sandbox, type Sandbox } from '../helpers.ts';
 import { vault as onepassword } from '../../src/vaults/onepassword.ts';
 import { refProblem } from '../../src/vaults/op-ref.ts';
@@ -565,7 +566,7 @@ describe('end to end: keyrack set / unlock / get / status', { skip: !HAVE_AWS },
     // Expiry is 240 s out and the refresh window 232 s: the daemon refreshes within ~8 s.
     let now = before;
     for (let i = 0; i < 60 && now === before; i++) {
-      await new Promise((r) => setTimeout(r, 1000));
+      await sleep(1000);
       now = (await kr(['get', 'AWS_PROC'])).stdout;
     }
     assert.notEqual(now, before, 'the daemon did not refresh AWS_PROC');

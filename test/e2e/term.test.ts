@@ -6,6 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { keyrack, KEYRACK, requireTool, sandbox, type Sandbox } from '../helpers.ts';
 import { Pty } from '../pty.ts';
 import { color, colorEnabled, progress, type TermStream } from '../../src/term.ts';
@@ -42,7 +43,7 @@ describe('term helpers', () => {
   test('progress on a TTY: spinner frames, cut to the width, cleared, no escape sequence', async () => {
     const s = fakeStream(true, 30);
     const p = progress('a label far longer than this little terminal is wide', { stream: s, env: { NO_COLOR: '' }, intervalMs: 5 });
-    await new Promise((r) => setTimeout(r, 40));
+    await sleep(40);
     p.update('short');
     p.done();
     p.done();

@@ -19,6 +19,7 @@ import { createConnection } from 'node:net';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DaemonConnection } from '../../src/daemon/client.ts';
 import { fuzz, type FuzzSummary } from './fuzzer.ts';
 
@@ -27,7 +28,6 @@ const KEYRACK = join(HERE, '..', '..', 'dist', 'keyrack.mjs');
 const PROBE = join(HERE, '..', 'sockets', 'probe.mjs');
 const SELF = fileURLToPath(import.meta.url);
 const CANARIES = ['CANARY_A', 'CANARY_B'];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface ScenarioOptions {
   seconds: number;

@@ -10,6 +10,7 @@
  * the caller can check afterwards that the same daemon still serves them.
  */
 import { createConnection, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MAX_FRAME } from '../../src/daemon/protocol.ts';
 
 /** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
@@ -61,8 +62,6 @@ export interface FuzzSummary {
   noHello: number;
   seconds: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function pick<T>(r: () => number, xs: readonly T[]): T {
   return xs[Math.floor(r() * xs.length)]!;

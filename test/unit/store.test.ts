@@ -8,12 +8,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Store } from '../../src/daemon/store.ts';
 import { formatDuration, parseDuration } from '../../src/duration.ts';
 import type { Fetched } from '../../src/vaults/vault.ts';
 import fc from 'fast-check';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(cond: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 500; i++) {
