@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KeyrackError } from './errors.js';
+import { findUp } from './findup.js';
 
 export interface PeerCred {
   pid: number;
@@ -38,13 +39,7 @@ let loadError: string | undefined;
 
 /** Finds native/build/Release/keyrack_native.node from src/ (tsx) or dist/ (bundle). */
 function addonPath(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    const p = join(dir, 'native', 'build', 'Release', 'keyrack_native.node');
-    if (existsSync(p)) return p;
-    dir = dirname(dir);
-  }
-  return undefined;
+  return findUp(dirname(fileURLToPath(import.meta.url)), join('native', 'build', 'Release', 'keyrack_native.node'));
 }
 
 export function loadNative(): Addon | undefined {

@@ -3,34 +3,25 @@
  * paths filled in (node, keyrack's entry script, the generation file), so the hook
  * starts keyrack without a PATH lookup and reads the generation with a builtin.
  */
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KeyrackError, UserError } from '../errors.js';
+import { findUp } from '../findup.js';
 import { generationPath } from '../paths.js';
 import { HOOK_SHELLS } from '../shells/index.js';
 import { fillPlaceholders } from '../shells/shell.js';
 
 /** shell/<file> from src/commands (tsx) or dist/chunks (the bundle). */
 function hookFile(file: string): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    const p = join(dir, 'shell', file);
-    if (existsSync(p)) return p;
-    dir = dirname(dir);
-  }
-  throw new KeyrackError(`cannot find shell/${file} next to keyrack (reinstall with ./install.sh)`);
+  const p = findUp(dirname(fileURLToPath(import.meta.url)), join('shell', file));
+  if (p === undefined) throw new KeyrackError(`cannot find shell/${file} next to keyrack (reinstall with ./install.sh)`);
+  return p;
 }
 
-/** The native fast-path client, when install built it. */
+/** The native fast-path client, when install built it: beside the script it will fall back to. */
 function fastClient(script: string): string | undefined {
-  let dir = dirname(script);
-  for (let i = 0; i < 3; i++) {
-    const p = join(dir, 'native', 'build', 'Release', 'keyrack-fast');
-    if (existsSync(p)) return p;
-    dir = dirname(dir);
-  }
-  return undefined;
+  return findUp(dirname(script), join('native', 'build', 'Release', 'keyrack-fast'), 3);
 }
 
 export async function run(shellName: string): Promise<number | void> {
