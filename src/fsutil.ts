@@ -1,8 +1,12 @@
 /**
  * File writes that lose nothing: a crash leaves either the old file or the new
  * one, never a torn one (temp file in the same dir, fsync, rename, fsync dir).
+ * Every temp file keyrack writes is named by one scheme (tempFor), so the next
+ * write of the same file sweeps what a killed writer left behind.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync, chmodSync, statSync } from 'node:fs';
+import {
+  chmodSync, closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from './errors.js';
@@ -45,35 +49,77 @@ function sweepStaleTemps(dir: string, name: string): void {
   }
 }
 
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): void {
-  const dir = dirname(path);
-  ensureDir(dir);
-  sweepStaleTemps(dir, basename(path));
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+/** A fresh temp name for a write of `path`, beside it: `.NAME.<pid>.<random>.tmp`. */
+function tempFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Writes `data` to a fresh temp file of `path`, created exclusively (never through a planted link); returns its name. */
+function writeTemp(path: string, data: string | Uint8Array, mode: number, durable: boolean): string {
+  sweepStaleTemps(dirname(path), basename(path));
+  const tmp = tempFor(path);
   const fd = openSync(tmp, 'wx', mode);
   try {
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
     unlinkSync(tmp);
     throw e;
   }
   closeSync(fd);
-  try {
-    renameSync(tmp, path);
-  } catch (e) {
-    unlinkSync(tmp);
-    throw e;
-  }
+  return tmp;
+}
+
+function syncDir(dir: string): void {
   const dfd = openSync(dir, 'r');
   try {
     fsyncSync(dfd);
   } finally {
     closeSync(dfd);
   }
+}
+
+export interface WriteOptions {
+  /** fsync the file and its directory, so the write survives a power loss (default true). */
+  durable?: boolean;
+  /** Create the directory 0700 when missing (default true). */
+  createDir?: boolean;
+}
+
+/** Replaces `path` with `data`: readers see the old file or the new one, never a torn one. */
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600, o: WriteOptions = {}): void {
+  const durable = o.durable ?? true;
+  if (o.createDir ?? true) ensureDir(dirname(path));
+  const tmp = writeTemp(path, data, mode, durable);
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    unlinkSync(tmp);
+    throw e;
+  }
+  if (durable) syncDir(dirname(path));
+}
+
+/**
+ * Creates `path` holding `data` unless it exists: then false, and the file is left
+ * as it is (a link, unlike a rename, never replaces). Of two racing creators, one wins.
+ */
+export function createFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): boolean {
+  ensureDir(dirname(path));
+  const tmp = writeTemp(path, data, mode, true);
+  try {
+    linkSync(tmp, path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    unlinkSync(tmp);
+  }
+  syncDir(dirname(path));
+  return true;
 }
 
 /** Reads a file, or returns undefined when it does not exist. */

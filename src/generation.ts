@@ -5,7 +5,7 @@
  * a torn token.
  */
 import { randomBytes } from 'node:crypto';
-import { renameSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from './fsutil.js';
 import { generationPath, type Env } from './paths.js';
 
 /** `session`: whose hooks to wake (default: this process's session). */
@@ -13,11 +13,10 @@ export function bumpGeneration(env: Env = process.env, session?: number | null):
   const token = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
   try {
     const path = session === undefined ? generationPath(env) : generationPath(env, session);
-    // A fresh name, created exclusively: never written through a link planted in a
-    // runtime dir someone else could write to.
-    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    writeFileSync(tmp, token + '\n', { mode: 0o600, flag: 'wx' });
-    renameSync(tmp, path);
+    // The temp file is created exclusively: never written through a link planted in a
+    // runtime dir someone else could write to. No fsync: a token lost to a power cut
+    // is simply a new one; no mkdir: without the dir no hook polls it.
+    writeFileAtomic(path, token + '\n', 0o600, { durable: false, createDir: false });
   } catch {
     // No runtime dir yet: no hook can be waiting on it either.
   }

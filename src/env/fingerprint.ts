@@ -5,10 +5,10 @@
  * which every child process sees, does not let anyone test guesses of a value.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { closeSync, linkSync, openSync, readFileSync, unlinkSync, writeSync, fsyncSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { KeyrackError } from '../errors.js';
-import { ensureDir } from '../fsutil.js';
-import { dataDir, files, type Env } from '../paths.js';
+import { createFileAtomic } from '../fsutil.js';
+import { files, type Env } from '../paths.js';
 
 const KEY_BYTES = 32;
 
@@ -27,31 +27,15 @@ function readKey(path: string): Buffer | undefined {
 }
 
 /**
- * The per-user key, created on first use. Two shells may race to create it: the
- * key is written to a temp file and linked into place, which fails if the other
- * one won, so both end up with the same key (a replaced key would make every
- * shell's state look hand-edited).
+ * The per-user key, created on first use. Two shells may race to create it: it is
+ * created only where none exists, so the loser reads the winner's and both end up
+ * with the same key (a replaced key would make every shell's state look hand-edited).
  */
 export function fingerprintKey(env: Env = process.env): Buffer {
   const path = files.fingerprintKey(env);
   const have = readKey(path);
   if (have) return have;
-  ensureDir(dataDir(env));
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    writeSync(fd, randomBytes(KEY_BYTES));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(tmp, path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  } finally {
-    unlinkSync(tmp);
-  }
+  createFileAtomic(path, randomBytes(KEY_BYTES));
   const key = readKey(path);
   if (!key) throw new KeyrackError(`${path} vanished while it was being created`);
   return key;

@@ -6,10 +6,9 @@
  * one slow step per unlock, however many keys. The real `age` CLI reads all of it:
  *   age -d identity.age > id.txt;  age -d -i id.txt keys/NAME.age
  */
-import { linkSync, unlinkSync } from 'node:fs';
 import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { KeyrackError, UserError } from '../errors.js';
-import { readIfExists, writeFileAtomic } from '../fsutil.js';
+import { createFileAtomic, readIfExists, writeFileAtomic } from '../fsutil.js';
 import { textOf } from '../input.js';
 import { files, type Env } from '../paths.js';
 import { withRegistryLock } from '../registry.js';
@@ -46,17 +45,8 @@ export async function initSecure(passphrase: string, env: Env): Promise<string> 
     const idPath = files.identity(env);
     if (readIfExists(idPath) !== undefined) throw alreadyInitialized(env);
     writeFileAtomic(files.recipient(env), `${recipient}\n`);
-    // Temp file + link: atomic, and unlike rename it never replaces an existing identity.
-    const tmp = `${idPath}.${process.pid}.new`;
-    writeFileAtomic(tmp, sealed);
-    try {
-      linkSync(tmp, idPath);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw alreadyInitialized(env);
-      throw e;
-    } finally {
-      unlinkSync(tmp);
-    }
+    // Never replaces an identity that appeared meanwhile.
+    if (!createFileAtomic(idPath, sealed)) throw alreadyInitialized(env);
     return recipient;
   });
 }
