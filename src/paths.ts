@@ -66,12 +66,17 @@ export function uid(): number {
   return process.getuid ? process.getuid() : 0;
 }
 
+/** XDG's rule for a runtime dir, and ours for every private dir: mode exactly 0700 (checked with the owner). */
+export function isPrivateMode(mode: number): boolean {
+  return (mode & 0o777) === 0o700;
+}
+
 /** Checks that a directory is ours and 0700, as XDG requires of a runtime dir. */
 function checkPrivateDir(dir: string): void {
   const st = lstatSync(dir);
   if (!st.isDirectory()) throw new UserError(`runtime dir ${dir} is not a directory`);
   if (st.uid !== uid()) throw new UserError(`runtime dir ${dir} is owned by uid ${st.uid}, not by you (uid ${uid()}); refusing to use it`);
-  if ((st.mode & 0o777) !== 0o700) {
+  if (!isPrivateMode(st.mode)) {
     throw new UserError(`runtime dir ${dir} has mode ${(st.mode & 0o777).toString(8)}, not 700; refusing to use it (chmod 700 ${dir})`);
   }
 }

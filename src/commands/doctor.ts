@@ -8,7 +8,7 @@ import { lstatSync } from 'node:fs';
 import { basename } from 'node:path';
 import { messageOf } from '../errors.js';
 import { nativeLoadError } from '../native.js';
-import { runtimeDir, sessionId, socketPath, uid } from '../paths.js';
+import { isPrivateMode, runtimeDir, sessionId, socketPath, uid } from '../paths.js';
 import { loadRegistry, type VaultId } from '../registry.js';
 import { DaemonConnection } from '../daemon/client.js';
 import { AWS_INSTALL_URL, V2_FALLBACKS, awsCliVersion, resolveV2 } from '../vaults/aws-cli.js';
@@ -77,7 +77,7 @@ async function checks(env: NodeJS.ProcessEnv): Promise<Finding[]> {
     const st = lstatSync(dir);
     if (!st.isDirectory()) f.push({ level: 'FAIL', what: `runtime dir ${dir} is not a directory`, fix: `remove it, or set XDG_RUNTIME_DIR to a directory of yours with mode 700` });
     else if (st.uid !== me) f.push({ level: 'FAIL', what: `runtime dir ${dir} belongs to uid ${st.uid}, not you (uid ${me})`, fix: 'set XDG_RUNTIME_DIR to a directory of yours with mode 700' });
-    else if ((st.mode & 0o077) !== 0) f.push({ level: 'FAIL', what: `runtime dir ${dir} has mode ${modeOf(st.mode)}`, fix: `chmod 700 ${dir}` });
+    else if (!isPrivateMode(st.mode)) f.push({ level: 'FAIL', what: `runtime dir ${dir} has mode ${modeOf(st.mode)}`, fix: `chmod 700 ${dir}` });
     else f.push({ level: 'ok', what: `runtime dir ${dir}: yours, ${modeOf(st.mode)}` });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') f.push({ level: 'ok', what: `runtime dir ${dir} does not exist yet (created 0700 on first unlock)` });
