@@ -1,5 +1,5 @@
 /**
- * Exit codes are part of the contract (DESIGN.md §3): 2 means the user must act
+ * Exit codes are part of the contract (README, Commands): 2 means the user must act
  * (locked, absent, untrusted, bad input), 1 means keyrack itself failed.
  * Messages never contain a secret value: build them from names and paths only.
  */

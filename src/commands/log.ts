@@ -52,7 +52,6 @@ function readLines(fd: number, pos: number, carry: { rest: string }): { lines: s
 
 /** Control characters (a hostile cwd can hold escape sequences) shown as \xNN. */
 function clean(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 

@@ -203,15 +203,16 @@ function lastLogLine(env: Env): string {
 }
 
 /**
- * Connects to the daemon, starting it first when none runs: `node <this bundle>
- * daemon run`, detached, stdio to /dev/null, with a whitelisted environment. Two
- * racing starters both end up talking to the one daemon that won its flock.
- */
-/**
  * V8 flags for the long-lived daemon: a small young generation, so bursts of
  * requests (a cd in 200 shells) do not leave it holding tens of MB it no longer uses.
  */
 const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size'];
+
+/**
+ * Connects to the daemon, starting it first when none runs: `node <this bundle>
+ * daemon run`, detached, stdio to /dev/null, with a whitelisted environment. Two
+ * racing starters both end up talking to the one daemon that won its flock.
+ */
 
 export async function startDaemon(env: Env, entry: string | undefined = process.argv[1]): Promise<{ conn: DaemonConnection; started: boolean }> {
   const existing = await DaemonConnection.open(env);

@@ -1,5 +1,5 @@
 /**
- * The project manifest `.keyrack`: key *names* only, safe to commit (DESIGN.md §2).
+ * The project manifest `.keyrack`: key *names* only, safe to commit.
  *   NAME            env var NAME <- key NAME
  *   NAME = key      env var NAME <- key `key`
  *   NAME?           optional: absent or locked is not an error, and no hint

@@ -1,6 +1,6 @@
 /**
  * One interface for every shell keyrack speaks to: how to quote a value and the
- * handful of statements `export` prints. The diff logic lives in commands/export.ts
+ * handful of statements `export` prints. The diff logic lives in env/diff.ts
  * and knows nothing about any shell's syntax.
  *
  * Every statement must work when eval'd inside the hook function: values and the
@@ -53,7 +53,7 @@ export interface HookPaths {
 
 /**
  * The unexported variable where a shell keeps a value keyrack replaced
- * (`__keyrack*` is on the manifest's deny-list, names.ts, so no manifest sets it).
+ * (`__keyrack*` is on the manifest's deny-list, env/names.ts, so no manifest sets it).
  */
 export const prevVar = (name: string): string => `__keyrack_prev_${name}`;
 

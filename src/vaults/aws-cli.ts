@@ -114,7 +114,6 @@ export function parseExport(text: string, now = Date.now()): AwsCredentials | st
     if (!(VARS as readonly string[]).includes(name)) continue;
     const q = /^"([^"]*)"$/.exec(rawValue) ?? /^'([^']*)'$/.exec(rawValue);
     const value = q ? q[1]! : rawValue;
-    // eslint-disable-next-line no-control-regex
     if (value === '' || /[\u0000-\u001f\u007f]/.test(value)) return `${name} in its output is empty or holds control characters`;
     env[name] = value;
   }

@@ -29,7 +29,6 @@ export function profileProblem(profile: string | undefined): string | null {
   if (profile === undefined || profile === '') return 'an aws.sso key needs --profile P (a profile in your AWS config)';
   const show = JSON.stringify(profile.length > 80 ? profile.slice(0, 80) + '…' : profile);
   if (profile.length > 256) return 'AWS profile name is longer than 256 characters';
-  // eslint-disable-next-line no-control-regex
   if (/[\s\u0000-\u001f\u007f-\u009f]/.test(profile)) return `AWS profile name ${show} contains whitespace or a control character`;
   if (profile.startsWith('-')) return `AWS profile name ${show} must not start with "-"`;
   if (/[[\]]/.test(profile)) return `AWS profile name ${show} contains a bracket, which an AWS config section name cannot hold`;
@@ -142,7 +141,6 @@ export const vault: Vault = {
     return profileProblem(entry.profile);
   },
 
-  // Nothing of ours to delete: the credentials belong to the AWS CLI's config and caches.
   async fetch(keys, ctx) {
     const out = new Map<string, Fetched | Error>();
     const byProfile = new Map<string, string[]>();

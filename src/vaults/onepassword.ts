@@ -21,7 +21,6 @@ export const vault: Vault = {
     return refProblem(entry.ref);
   },
 
-  // Nothing of ours to delete: the value lives in 1Password, the reference in the registry.
   async fetch(keys, ctx) {
     const out = new Map<string, Fetched | Error>();
     const ok: OpKey[] = [];

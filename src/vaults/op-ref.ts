@@ -15,7 +15,6 @@ export function refProblem(ref: string | undefined): string | null {
   const show = JSON.stringify(ref.length > 80 ? ref.slice(0, 80) + '…' : ref);
   if (ref.length > MAX_REF) return `1password reference is longer than ${MAX_REF} characters`;
   if (!ref.startsWith('op://')) return `1password reference ${show} must start with op:// (e.g. op://vault/item/field)`;
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f-\u009f]/.test(ref)) return `1password reference ${show} contains a control character`;
   if (/[^\S ]/.test(ref)) return `1password reference ${show} contains whitespace other than a plain space`;
   if (/[{}]/.test(ref)) return `1password reference ${show} contains a brace ({ or }), which op would read as template syntax`;

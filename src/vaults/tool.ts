@@ -146,7 +146,6 @@ export function toolMessage(stderr: string): string {
   const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
   let line = lines.length ? lines[lines.length - 1]! : '';
   line = line.replace(/^\[ERROR\]\s+\d{4}\/\d{2}\/\d{2}\s+\d{2}:\d{2}:\d{2}\s+/, '');
-  // eslint-disable-next-line no-control-regex
   line = line.replace(/[\u0000-\u001f\u007f]/g, ' ');
   return line.length > 300 ? line.slice(0, 300) + '…' : line;
 }
