@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (`npm test`): installs what the tests need when it is missing,
-# builds, type-checks, lints the shell hooks, then runs every test file.
+# builds, type-checks, lints the code (the layering rule among others) and the
+# shell hooks, then runs every test file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,7 @@ cd "$(dirname "$0")/.."
 scripts/need-tools.sh test age zsh fish shellcheck strace python3 /usr/bin/aws=awscli || true
 scripts/build-all.sh
 npx tsc --noEmit -p .
+npm run --silent lint
 if command -v shellcheck >/dev/null; then
   shellcheck -s bash shell/*.bash
 elif [ -n "${CI:-}" ]; then
