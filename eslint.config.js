@@ -11,7 +11,7 @@ const forbid = (...groups) => ({
 });
 
 const COMMANDS = ['**/commands/*', 'the commands sit above this layer: move what both need below'];
-const CLI = ['**/cli*', 'only the entry points import the CLI'];
+const CLI = ['**/cli.js', 'only the entry points import the CLI'];
 const DAEMON = ['**/daemon/*', 'the engine takes its held values from its caller, not the daemon'];
 const ENV = ['**/env/*', 'the vaults sit below the engine'];
 
