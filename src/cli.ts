@@ -5,6 +5,7 @@
  */
 import { cac, type CAC } from 'cac';
 import { UserError, exitCodeOf, messageOf } from './errors.js';
+import { asksExecHelp, parseExecArgs } from './exec-args.js';
 import { VERSION } from './version.js';
 
 type Opts = Record<string, unknown>;
@@ -127,42 +128,10 @@ function build(setCode: (p: Promise<number | void>) => void): CAC {
   return cli;
 }
 
-/**
- * `exec` takes its own options only before the command: everything from the first
- * non-option word (or after `--`) belongs to the command, flags included.
- */
+/** `exec` parses its own options (exec-args.ts), then runs the command. */
 async function runExec(argv: string[]): Promise<number | void> {
-  const keys: string[] = [];
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') { i++; break; }
-    if (a === '--key' || a === '-k') {
-      const v = argv[++i];
-      if (v === undefined) throw new UserError('--key needs a key name');
-      keys.push(v);
-    } else if (a.startsWith('--key=')) {
-      keys.push(a.slice('--key='.length));
-    } else if (a.startsWith('-')) {
-      throw new UserError(`unknown option '${a}' for exec (put the command after --)`);
-    } else {
-      break;
-    }
-  }
-  const cmd = argv.slice(i);
-  if (cmd.length === 0) throw new UserError('exec needs a command: keyrack exec [--key K]... [--] CMD [ARG...]');
+  const { keys, cmd } = parseExecArgs(argv);
   return (await import('./commands/exec.js')).run(cmd, { keys });
-}
-
-/** `exec --help`: only among exec's own options, before the command (`exec ls --help` is ls's). */
-function asksExecHelp(argv: string[]): boolean {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--help' || a === '-h') return true;
-    if (a === '--key' || a === '-k') i++;
-    else if (a === '--' || !a.startsWith('-')) return false;
-  }
-  return false;
 }
 
 /** Options that take a value: `--ttl -1h` must reach the duration check as a value, not as flags. */
