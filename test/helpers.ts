@@ -74,27 +74,4 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
   });
 }
 
-/**
- * Tools the tests need. In CI a missing tool fails the test; locally it may be
- * skipped, loudly, so a developer without zsh can still run the rest.
- */
-/**
- * For `test(name, { skip: needsRoot(why) }, …)`: false as root (as CI runs); in CI
- * otherwise an error, so the kernel-check tests can never quietly drop out there;
- * elsewhere a loud skip.
- */
-export function needsRoot(why: string): string | false {
-  if (process.getuid?.() === 0) return false;
-  if (process.env.CI) throw new Error(`these tests must run as root in CI: ${why}`);
-  process.stderr.write(`\n*** SKIPPING: not root: ${why} ***\n\n`);
-  return `not root: ${why}`;
-}
-
-export function requireTool(name: string): string | false {
-  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-  const path = r.stdout.trim();
-  if (r.status === 0 && path) return path;
-  if (process.env.CI) throw new Error(`${name} is required in CI but is not installed (test/run.sh installs it)`);
-  process.stderr.write(`\n*** SKIPPING: ${name} is not installed; run test/run.sh to install it ***\n\n`);
-  return false;
-}
+export { needsRoot, requireTool } from './tools.ts';

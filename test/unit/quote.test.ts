@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requireTool } from '../helpers.ts';
+import { requireTool } from '../tools.ts';
 import { hostileValues, randomValues } from '../corpus.ts';
 import { bash } from '../../src/shells/bash.ts';
 import { zsh } from '../../src/shells/zsh.ts';
