@@ -82,6 +82,7 @@ function syncDir(dir: string): void {
   }
 }
 
+/** How hard a write must try: the defaults are for files that must survive a crash. */
 export interface WriteOptions {
   /** fsync the file and its directory, so the write survives a power loss (default true). */
   durable?: boolean;

@@ -5,6 +5,7 @@
  */
 const BACKOFF_MAX_MS = 30_000;
 
+/** The failures in a row, and when the last one was. */
 export class Backoff {
   private failures = 0;
   private last = 0;

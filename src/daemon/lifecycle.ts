@@ -22,6 +22,7 @@ export interface LifecycleParts {
   shared: boolean;
 }
 
+/** Tracks what keeps the daemon alive, and ends it the one way. */
 export class Lifecycle {
   private readonly conns = new Set<Socket>();
   private idleTimer: NodeJS.Timeout | undefined;

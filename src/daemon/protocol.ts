@@ -85,6 +85,7 @@ export interface DaemonStatus {
   keys: KeyStatus[];
 }
 
+/** The ops a client may ask for. */
 export type Op = Request['op'];
 
 /** The request of one op. */
@@ -107,7 +108,9 @@ export interface Replies {
 
 /** The answer to a request of op O. */
 export type OkResponse<O extends Op = Op> = { [P in O]: { id: number; ok: true } & Replies[P] }[O];
+/** A request that failed; `error` never quotes the request (it may hold a secret). */
 export type ErrorResponse = { id: number; ok: false; error: string };
+/** Every frame the daemon answers a request with. */
 export type Response = OkResponse | ErrorResponse;
 
 export function encodeFrame(msg: unknown): string {
