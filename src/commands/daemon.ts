@@ -3,6 +3,7 @@
  * foreground; `start` spawns it detached (as `unlock` does on demand).
  */
 import { UserError } from '../errors.js';
+import { printable } from '../printable.js';
 import { formatDuration } from '../daemon/duration.js';
 
 const ACTIONS = ['start', 'stop', 'status', 'run'];
@@ -55,6 +56,6 @@ export async function run(action: string): Promise<number | void> {
     `uptime   ${formatDuration(now - st.startedAt)}`,
     `keys     ${st.keys.length}`,
   ];
-  process.stdout.write(out.join('\n') + '\n');
+  process.stdout.write(out.map(printable).join('\n') + '\n'); // the socket path is a directory's name
   return 0;
 }

@@ -13,11 +13,12 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { isatty } from 'node:tty';
 import { UserError } from '../errors.js';
+import { printable } from '../printable.js';
 import { currentDir, resolveScope, type Scope } from '../scope.js';
 
 const say = (msg: string) => {
   try {
-    writeSync(2, `keyrack: ${msg}\n`);
+    writeSync(2, `keyrack: ${printable(msg)}\n`);
   } catch {
     // stderr closed: nothing to tell
   }

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { UserError, messageOf } from '../errors.js';
 import { fingerprint, fingerprintKey } from '../fingerprint.js';
 import { ManifestError } from '../manifest.js';
+import { printable } from '../printable.js';
 import type { Env } from '../paths.js';
 import { resolveScope, type Scope, type ScopeSources } from '../scope.js';
 import { formatState, parseState, type Owned } from '../shellstate.js';
@@ -135,13 +136,12 @@ export async function renderExport(shellName: string, env: Env, sources: ScopeSo
     r = await computeExport(env, sources);
   } catch (e) {
     // Never break the prompt: say what failed and leave the shell as it is.
-    return {
-      code: 1,
-      stdout: shellName === 'json' ? JSON.stringify({ error: messageOf(e) }) + '\n' : '',
-      stderr: `keyrack: ${messageOf(e)}\n`,
-    };
+    const msg = printable(messageOf(e));
+    return { code: 1, stdout: shellName === 'json' ? JSON.stringify({ error: msg }) + '\n' : '', stderr: `keyrack: ${msg}\n` };
   }
-  return { code: 0, stdout: shell.render(r.changes), stderr: r.message ? `keyrack: ${r.message}\n` : '' };
+  // Paths and names in the message come from directories anyone can name: escaped here,
+  // the one place every export's stderr (CLI, fallback bundle, daemon) is made.
+  return { code: 0, stdout: shell.render(r.changes), stderr: r.message ? `keyrack: ${printable(r.message)}\n` : '' };
 }
 
 export async function run(shellName: string): Promise<number | void> {

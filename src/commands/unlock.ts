@@ -9,6 +9,7 @@
  */
 import { UserError, messageOf } from '../errors.js';
 import { readPassphrase } from '../input.js';
+import { printable } from '../printable.js';
 import { loadManifest } from '../manifest.js';
 import { currentDir } from '../scope.js';
 import { assertKeyName } from '../names.js';
@@ -22,7 +23,7 @@ import { WrongPassphrase } from '../vaults/secure.js';
 import type { FetchContext, KeyRef } from '../vaults/vault.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const say = (msg: string) => process.stderr.write(`keyrack: ${msg}\n`);
+const say = (msg: string) => process.stderr.write(`keyrack: ${printable(msg)}\n`);
 
 /** The keys to unlock, each marked required or not (optional manifest entries). */
 function targets(keys: string[], all: boolean, registryKeys: string[]): Map<string, boolean> {
