@@ -16,7 +16,7 @@ __keyrack_hook() {
   # at most 64 KiB + 1 of it (keyrack refuses more): a link to /proc or a FIFO never
   # is, so it cannot stall or slow the prompt. "f"/"x" tells the two apart.
   while :; do
-    if [[ -L $__keyrack_d/.keyrack || ( -e $__keyrack_d/.keyrack && ! -d $__keyrack_d/.keyrack ) ]]; then
+    if [[ ( -e $__keyrack_d/.keyrack && ! -d $__keyrack_d/.keyrack ) || -L $__keyrack_d/.keyrack ]]; then
       __keyrack_m=$__keyrack_d/.keyrack
       break
     fi

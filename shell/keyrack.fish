@@ -21,7 +21,8 @@ function __keyrack_hook --on-event fish_prompt --on-variable PWD
     # at most 64 KiB of it (keyrack refuses more): a link to /proc or a FIFO never is,
     # so it cannot stall or slow the prompt. "f"/"x" tells the two apart.
     while true
-        if test -L "$__keyrack_d/.keyrack"; or begin; test -e "$__keyrack_d/.keyrack"; and not test -d "$__keyrack_d/.keyrack"; end
+        # (-e and not -d) or -L, in fish's left-to-right order: no block to set up.
+        if test -e "$__keyrack_d/.keyrack"; and not test -d "$__keyrack_d/.keyrack"; or test -L "$__keyrack_d/.keyrack"
             set __keyrack_m "$__keyrack_d/.keyrack"
             break
         end
