@@ -96,8 +96,13 @@ const notRegular = (path: string, st: Stats) => new ManifestError(path, 0,
  * a symlink or blocking on a FIFO; and the real path of what was opened.
  */
 function readBounded(file: string): { path: string; buf: Buffer } {
-  let path = manifestPath(file);
+  let path = file;
   const unreadable = (e: unknown) => new ManifestError(path, 0, `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  try {
+    path = manifestPath(file);
+  } catch (e) {
+    throw unreadable(e);
+  }
   let before: Stats;
   try {
     before = lstatSync(file);

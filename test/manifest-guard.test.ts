@@ -137,6 +137,7 @@ test('a directory named with ESC and BEL reaches the terminal escaped, from expo
     ...(await everyReader(sb, evil)),
     fast: await run(FAST, ['/bin/false', KEYRACK, 'export', 'bash'], inDir(sb, evil)),
     deny: await keyrack(['deny'], inDir(sb, evil)),
+    statusJson: await keyrack(['status', '--json'], inDir(sb, evil)),
   };
   for (const [what, x] of Object.entries(r)) {
     for (const [stream, text] of [['stdout', x.stdout], ['stderr', x.stderr]] as const) {
@@ -149,6 +150,8 @@ test('a directory named with ESC and BEL reaches the terminal escaped, from expo
   }
   assert.match(r.status.stdout, /x\\e\]0;pwned\\x07\\e\[31mred\\x9b2J\/\.keyrack:2/);
   assert.match(r.deny.stderr, /denied .*x\\e\]0;pwned\\x07/);
+  // JSON keeps the real name, escaped as JSON: the same string once parsed.
+  assert.ok((JSON.parse(r.statusJson.stdout) as { manifestError: string }).manifestError.startsWith(`${evil}/.keyrack:2: `));
 });
 
 test('~/borrow/.keyrack -> ../demo/.keyrack loads nothing in borrow, and deny there leaves demo alone', async (t) => {

@@ -11,7 +11,7 @@ import { parseManifest, ManifestError } from '../src/manifest.ts';
 import { aliasProblem, envNameProblem, HARD_NAMES, HARD_PREFIXES } from '../src/names.ts';
 import { entriesFromKeys } from '../src/scope.ts';
 import { FAMILIES } from '../src/variables.ts';
-import { printable } from '../src/printable.ts';
+import { printable, printableJson } from '../src/printable.ts';
 
 const P = '/p/.keyrack';
 
@@ -180,5 +180,8 @@ test('printable shows every control character as an escape', () => {
     const out = printable(s);
     assert.ok(!/[\u0000-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/.test(out), JSON.stringify(out));
     assert.equal(printable(out), out);
+    const json = printableJson(JSON.stringify({ s }));
+    assert.ok(!/[\u0000-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/.test(json), json);
+    assert.deepEqual(JSON.parse(json), { s }, 'the same document');
   }), { seed: 12, numRuns: 1000 });
 });

@@ -35,7 +35,7 @@
  * with no value).
  */
 import { messageOf } from '../errors.js';
-import { printable } from '../printable.js';
+import { printable, printableJson } from '../printable.js';
 import { loadManifest, type Manifest } from '../manifest.js';
 import { currentDir } from '../scope.js';
 import { sessionId, socketPath } from '../paths.js';
@@ -144,6 +144,6 @@ function text(s: StatusJson): string {
 export async function run(o: { json: boolean }): Promise<number | void> {
   const s = await collect(process.env);
   // Paths (the manifest's, the socket's) are directories' names: escaped, line by line.
-  process.stdout.write(o.json ? JSON.stringify(s, null, 2) + '\n' : text(s).split('\n').map(printable).join('\n'));
+  process.stdout.write(o.json ? printableJson(JSON.stringify(s, null, 2)) + '\n' : text(s).split('\n').map(printable).join('\n'));
   return s.manifestError ? 2 : 0;
 }
