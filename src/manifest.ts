@@ -130,10 +130,14 @@ function readBounded(file: string): { path: string; buf: Buffer } {
     }
     const buf = Buffer.alloc(MANIFEST_MAX_BYTES + 1);
     let n = 0;
-    while (n < buf.length) {
-      const got = readSync(fd, buf, n, buf.length - n, null);
-      if (got === 0) break;
-      n += got;
+    try {
+      while (n < buf.length) {
+        const got = readSync(fd, buf, n, buf.length - n, null);
+        if (got === 0) break;
+        n += got;
+      }
+    } catch (e) {
+      throw unreadable(e); // EIO and the like: said with the path, exit 2
     }
     if (n > MANIFEST_MAX_BYTES) throw new ManifestError(path, 0, `is larger than ${MANIFEST_MAX_BYTES} bytes; a manifest lists key names only`);
     return { path, buf: buf.subarray(0, n) };
