@@ -10,9 +10,13 @@
 __keyrack_gen_file='@KEYRACK_GEN@'
 
 __keyrack_hook() {
-  local __keyrack_rc=$? __keyrack_d=$PWD __keyrack_m='' __keyrack_c='' __keyrack_g='' __keyrack_k
+  local __keyrack_rc=$? __keyrack_d=$PWD __keyrack_m='' __keyrack_c='' __keyrack_g='' __keyrack_k __keyrack_r
+  # The walk of src/manifest.ts: a directory named .keyrack is passed over; anything
+  # else there (a file, a symlink, a FIFO) stops it. Only a regular file is read, and
+  # at most 64 KiB + 1 of it (keyrack refuses more): a link to /proc or a FIFO never
+  # is, so it cannot stall or slow the prompt. "f"/"x" tells the two apart.
   while :; do
-    if [[ -f $__keyrack_d/.keyrack ]]; then
+    if [[ ( -e $__keyrack_d/.keyrack && ! -d $__keyrack_d/.keyrack ) || -L $__keyrack_d/.keyrack ]]; then
       __keyrack_m=$__keyrack_d/.keyrack
       break
     fi
@@ -20,7 +24,17 @@ __keyrack_hook() {
     __keyrack_d=${__keyrack_d%/*}
   done
   if [[ -n $__keyrack_m ]]; then
-    IFS= read -r -d '' __keyrack_c 2>/dev/null <"$__keyrack_m" || :  # 1 at EOF is normal (and must not trip errexit)
+    if [[ -f $__keyrack_m && ! -L $__keyrack_m ]]; then
+      # In two reads: bash sizes its buffer to -N, and 64 KiB of it costs more than
+      # all of a small manifest's read. A status of 1 at EOF is normal (and must not trip errexit).
+      {
+        IFS= read -r -N 4096 __keyrack_c
+        ((${#__keyrack_c} < 4096)) || { IFS= read -r -N 61441 __keyrack_r; __keyrack_c+=$__keyrack_r; }
+      } 2>/dev/null <"$__keyrack_m" || :
+      __keyrack_c=f$__keyrack_c
+    else
+      __keyrack_c=x
+    fi
   fi
   if [[ -f $__keyrack_gen_file ]]; then
     IFS= read -r __keyrack_g 2>/dev/null <"$__keyrack_gen_file" || :

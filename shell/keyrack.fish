@@ -16,8 +16,13 @@ function __keyrack_hook --on-event fish_prompt --on-variable PWD
     set -l __keyrack_m ''
     set -l __keyrack_c ''
     set -l __keyrack_g ''
+    # The walk of src/manifest.ts: a directory named .keyrack is passed over; anything
+    # else there (a file, a symlink, a FIFO) stops it. Only a regular file is read, and
+    # at most 64 KiB of it (keyrack refuses more): a link to /proc or a FIFO never is,
+    # so it cannot stall or slow the prompt. "f"/"x" tells the two apart.
     while true
-        if test -f "$__keyrack_d/.keyrack"
+        # (-e and not -d) or -L, in fish's left-to-right order: no block to set up.
+        if test -e "$__keyrack_d/.keyrack"; and not test -d "$__keyrack_d/.keyrack"; or test -L "$__keyrack_d/.keyrack"
             set __keyrack_m "$__keyrack_d/.keyrack"
             break
         end
@@ -25,7 +30,18 @@ function __keyrack_hook --on-event fish_prompt --on-variable PWD
         set __keyrack_d (string replace -r '/[^/]*$' '' -- "$__keyrack_d")
     end
     if test -n "$__keyrack_m"
-        read -z __keyrack_c <"$__keyrack_m" 2>/dev/null
+        if test -f "$__keyrack_m"; and not test -L "$__keyrack_m"
+            begin
+                # read --nchars reads byte by byte; the limit bounds read -z's buffered
+                # reads instead. A larger file fails (status 122, nothing read): the
+                # status goes into the stamp, so that differs from an empty file.
+                set -l fish_read_limit 65536
+                read -z __keyrack_c <"$__keyrack_m" 2>/dev/null
+                set __keyrack_c "f$status$__keyrack_c"
+            end
+        else
+            set __keyrack_c x
+        end
     end
     if test -f "$__keyrack_gen_file"
         read __keyrack_g <"$__keyrack_gen_file" 2>/dev/null

@@ -14,8 +14,12 @@ __keyrack_hook() {
   local __keyrack_rc=$?
   emulate -L zsh
   local __keyrack_d=$PWD __keyrack_m='' __keyrack_c='' __keyrack_g='' __keyrack_k
+  # The walk of src/manifest.ts: a directory named .keyrack is passed over; anything
+  # else there (a file, a symlink, a FIFO) stops it. Only a regular file is read, and
+  # at most 64 KiB + 1 of it (keyrack refuses more): a link to /proc or a FIFO never
+  # is, so it cannot stall or slow the prompt. "f"/"x" tells the two apart.
   while :; do
-    if [[ -f $__keyrack_d/.keyrack ]]; then
+    if [[ ( -e $__keyrack_d/.keyrack && ! -d $__keyrack_d/.keyrack ) || -L $__keyrack_d/.keyrack ]]; then
       __keyrack_m=$__keyrack_d/.keyrack
       break
     fi
@@ -23,7 +27,13 @@ __keyrack_hook() {
     __keyrack_d=${__keyrack_d%/*}
   done
   if [[ -n $__keyrack_m ]]; then
-    IFS= read -r -d '' __keyrack_c 2>/dev/null <"$__keyrack_m" || :  # 1 at EOF is normal (and must not trip errexit)
+    if [[ -f $__keyrack_m && ! -L $__keyrack_m ]]; then
+      # -k counts characters, from the file given as stdin (-u 0), not the terminal.
+      IFS= read -r -u 0 -k 65537 __keyrack_c 2>/dev/null <"$__keyrack_m" || :  # 1 at EOF is normal (and must not trip errexit)
+      __keyrack_c=f$__keyrack_c
+    else
+      __keyrack_c=x
+    fi
   fi
   if [[ -f $__keyrack_gen_file ]]; then
     IFS= read -r __keyrack_g 2>/dev/null <"$__keyrack_gen_file" || :

@@ -6,6 +6,7 @@
 import { cac, type CAC } from 'cac';
 import { UserError, exitCodeOf, messageOf } from './errors.js';
 import { asksExecHelp, parseExecArgs } from './exec-args.js';
+import { printable } from './printable.js';
 import { VERSION } from './version.js';
 
 type Opts = Record<string, unknown>;
@@ -181,10 +182,10 @@ async function main(rawArgv: string[]): Promise<number> {
     return (await pending) ?? 0;
   } catch (e) {
     if (e instanceof Error && e.name === 'CACError') {
-      process.stderr.write(`keyrack: ${e.message} (see keyrack --help)\n`);
+      process.stderr.write(`keyrack: ${printable(e.message)} (see keyrack --help)\n`);
       return 2;
     }
-    process.stderr.write(`keyrack: ${messageOf(e)}\n`);
+    process.stderr.write(`keyrack: ${printable(messageOf(e))}\n`);
     return exitCodeOf(e);
   }
 }

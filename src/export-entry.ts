@@ -8,11 +8,12 @@
  */
 import { run } from './commands/export.js';
 import { exitCodeOf, messageOf } from './errors.js';
+import { printable } from './printable.js';
 
 run(process.argv[2] ?? '').then(
   (code) => { process.exitCode = code ?? 0; },
   (e: unknown) => {
-    process.stderr.write(`keyrack: ${messageOf(e)}\n`);
+    process.stderr.write(`keyrack: ${printable(messageOf(e))}\n`);
     process.exitCode = exitCodeOf(e);
   },
 );

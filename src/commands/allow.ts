@@ -1,10 +1,13 @@
 /** `keyrack allow [DIR]` / `keyrack deny [DIR]`: trust or block the nearest manifest. */
-import { realpathSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import { findManifest, MANIFEST_FILE, readManifest } from '../env/manifest.js';
+import { findManifest, manifestPath, MANIFEST_FILE, readManifest } from '../env/manifest.js';
 import { currentDir } from '../env/scope.js';
 import { allow, deny } from '../env/trust.js';
+import { printable } from '../printable.js';
+
+const say = (msg: string) => process.stderr.write(`keyrack: ${printable(msg)}\n`);
 
 function locate(dir: string | undefined): string {
   const target = resolve(currentDir(process.env), dir ?? '.');
@@ -26,15 +29,18 @@ function locate(dir: string | undefined): string {
 export async function run(dir: string | undefined, trust: boolean): Promise<number | void> {
   const file = locate(dir);
   if (!trust) {
-    const path = realpathSync(file);
+    // Bound as allow binds it: the directory's real path, never where a link points.
+    const path = manifestPath(file);
     deny(path);
-    process.stderr.write(`keyrack: denied ${path} — its keys will not be loaded until keyrack allow\n`);
+    say(`denied ${path} — its keys will not be loaded until keyrack allow`);
     return 0;
   }
   // Refuse to trust a manifest that does not parse: the error says where.
   const m = readManifest(file);
+  // Before trusting it: which of your keys it routes into a variable of another name.
+  for (const e of m.entries) if (e.env !== e.key) say(`alias ${e.env}${e.optional ? '?' : ''} ← ${e.key}`);
   allow(m);
   const names = m.entries.map((e) => e.env + (e.optional ? '?' : ''));
-  process.stderr.write(`keyrack: allowed ${m.path} (${names.length} ${names.length === 1 ? 'key' : 'keys'}${names.length ? ': ' + names.join(' ') : ''})\n`);
+  say(`allowed ${m.path} (${names.length} ${names.length === 1 ? 'key' : 'keys'}${names.length ? ': ' + names.join(' ') : ''})`);
   return 0;
 }

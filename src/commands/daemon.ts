@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../errors.js';
 import { formatDuration } from '../duration.js';
+import { printable } from '../printable.js';
 
 const ACTIONS = ['start', 'stop', 'status', 'run'];
 
@@ -55,6 +56,6 @@ export async function run(action: string): Promise<number | void> {
     `uptime   ${formatDuration(now - st.startedAt)}`,
     `keys     ${st.keys.length}`,
   ];
-  process.stdout.write(out.join('\n') + '\n');
+  process.stdout.write(out.map(printable).join('\n') + '\n'); // the socket path is a directory's name
   return 0;
 }

@@ -12,6 +12,7 @@ import { basename, dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertKeyName } from '../env/names.js';
 import { files } from '../paths.js';
+import { printable } from '../printable.js';
 import { color, colorEnabled, type Palette } from '../term.js';
 import type { AuditRecord } from '../daemon/audit.js';
 import { durationFlag } from '../duration.js';
@@ -50,10 +51,8 @@ function readLines(fd: number, pos: number, carry: { rest: string }): { lines: s
   return { lines: parts.filter((l) => l !== ''), pos };
 }
 
-/** Control characters (a hostile cwd can hold escape sequences) shown as \xNN. */
-function clean(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
+/** Control characters (a hostile cwd can hold escape sequences) shown as escapes. */
+const clean = printable;
 
 function localTime(iso: string): string {
   const d = new Date(iso);
@@ -203,7 +202,7 @@ export async function run(o: { follow: boolean; json: boolean; keys: string[]; s
   }
   if (!o.follow) {
     if (fd !== undefined) closeSync(fd);
-    if (all.length === 0) process.stderr.write(`keyrack: no audit records yet (${path})\n`);
+    if (all.length === 0) process.stderr.write(`keyrack: no audit records yet (${printable(path)})\n`);
     if (printer.bad > 0) process.stderr.write(`keyrack: ${printer.bad} line${printer.bad === 1 ? '' : 's'} of the audit log could not be read\n`);
     return 0;
   }

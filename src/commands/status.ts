@@ -37,6 +37,7 @@
 import { messageOf } from '../errors.js';
 import { loadManifest, type Manifest } from '../env/manifest.js';
 import { currentDir } from '../env/scope.js';
+import { printable, printableJson } from '../printable.js';
 import { sessionId, socketPath } from '../paths.js';
 import { loadRegistry } from '../registry.js';
 import { trustOf, type Trust } from '../env/trust.js';
@@ -142,6 +143,7 @@ function text(s: StatusJson): string {
 
 export async function run(o: { json: boolean }): Promise<number | void> {
   const s = await collect(process.env);
-  process.stdout.write(o.json ? JSON.stringify(s, null, 2) + '\n' : text(s));
+  // Paths (the manifest's, the socket's) are directories' names: escaped, line by line.
+  process.stdout.write(o.json ? printableJson(JSON.stringify(s, null, 2)) + '\n' : text(s).split('\n').map(printable).join('\n'));
   return s.manifestError ? 2 : 0;
 }

@@ -13,6 +13,7 @@ import { readPassphrase } from '../input.js';
 import { loadManifest } from '../env/manifest.js';
 import { currentDir } from '../env/scope.js';
 import { assertKeyName } from '../env/names.js';
+import { printable } from '../printable.js';
 import { loadRegistry, type VaultId } from '../registry.js';
 import { durationFlag, formatDuration } from '../duration.js';
 import { startDaemon, type RequestBody } from '../daemon/client.js';
@@ -22,7 +23,7 @@ import { vaultFor } from '../vaults/index.js';
 import { WrongPassphrase } from '../vaults/secure.js';
 import type { FetchContext, KeyRef } from '../vaults/vault.js';
 
-const say = (msg: string) => process.stderr.write(`keyrack: ${msg}\n`);
+const say = (msg: string) => process.stderr.write(`keyrack: ${printable(msg)}\n`);
 
 /** The keys to unlock, each marked required or not (optional manifest entries). */
 function targets(keys: string[], all: boolean, registryKeys: string[]): Map<string, boolean> {

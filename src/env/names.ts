@@ -1,5 +1,6 @@
 /** The two kinds of names keyrack accepts, and why some are refused. */
 import { UserError } from '../errors.js';
+import { FAMILIES, matchFamily } from './variables.js';
 
 /** Key names in the host registry (DESIGN.md §1, issue 2). */
 export const KEY_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
@@ -23,34 +24,39 @@ export function keyNameProblem(name: string): string | null {
 }
 
 /**
- * Variables that change how programs, loaders or shells behave: a manifest that set
- * them could run code in the user's shell, so they are refused outright.
+ * Variables refused in every form, even from the user's key of the same name: the
+ * shell acts on them at the prompt, or they run a command or load code from the
+ * value (data and reasons: variables.ts). keyrack-fast refuses the same names,
+ * from a C header generated from these two exports.
  */
-const DENIED = new Set([
-  'PATH', 'HOME', 'SHELL', 'USER', 'LOGNAME', 'IFS', 'ENV', 'BASH_ENV', 'CDPATH', 'GLOBIGNORE',
-  'PROMPT_COMMAND', 'PS0', 'PS1', 'PS2', 'PS3', 'PS4', 'SHELLOPTS', 'BASHOPTS', 'HISTFILE',
-  'FPATH', 'ZDOTDIR', 'ZSH', 'MAILPATH', 'TERM', 'TERMINFO', 'TMPDIR', 'PWD', 'OLDPWD',
-  'NODE_OPTIONS', 'NODE_PATH', 'NODE_EXTRA_CA_CERTS', 'PYTHONPATH', 'PYTHONSTARTUP', 'PYTHONHOME',
-  'PERL5LIB', 'PERL5OPT', 'RUBYLIB', 'RUBYOPT', 'GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_EXEC_PATH',
-  'EDITOR', 'VISUAL', 'PAGER', 'BROWSER', 'SSH_AUTH_SOCK', 'GNUPGHOME',
-  'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_STATE_HOME', 'XDG_RUNTIME_DIR', 'XDG_CACHE_HOME',
-  'BASH_XTRACEFD', 'BASH_COMPAT', 'BASH_LOADABLES_PATH', 'EXECIGNORE', 'HISTCONTROL', 'HISTTIMEFORMAT',
-  'INPUTRC', 'TMOUT', 'MAIL', 'SHLVL', 'UID', 'EUID', 'PPID', 'RANDOM', 'SECONDS', 'LINENO', 'OPTIND',
-  // zsh parameters tied to the environment or the prompt
-  'path', 'fpath', 'cdpath', 'manpath', 'module_path', 'mailpath', 'prompt', 'PROMPT', 'PROMPT2',
-  'PROMPT3', 'PROMPT4', 'RPROMPT', 'RPROMPT2', 'RPS1', 'RPS2', 'histchars', 'precmd_functions',
-  'chpwd_functions', 'preexec_functions', 'ZLE_RPROMPT_INDENT',
-  // fish read-only or special variables
-  'status', 'pipestatus', 'version', 'hostname', 'history', 'argv', 'umask', 'PWD', 'CMD_DURATION',
-]);
-const DENIED_PREFIXES = ['LD_', 'DYLD_', 'KEYRACK_', 'BASH_FUNC_', 'DIRENV_', 'fish_', '__fish', '__keyrack'];
+export const HARD_NAMES: ReadonlySet<string> = new Set(FAMILIES.flatMap((f) => f.hard ?? []));
+export const HARD_PREFIXES: readonly string[] = FAMILIES.flatMap((f) => f.hardPrefixes ?? []);
 
-/** Why an env var name may not be set by a manifest, or null when it may. */
+/** Why an env var name may not be set by a manifest in any form, or null when it may. */
 export function envNameProblem(name: string): string | null {
   if (!ENV_NAME.test(name)) return `${JSON.stringify(name)} is not a valid variable name (${ENV_NAME.source})`;
-  if (DENIED.has(name)) return `${name} changes how programs or shells run; keyrack will not set it`;
-  for (const p of DENIED_PREFIXES) {
-    if (name.startsWith(p)) return `${name} changes how programs or shells run (${p}*); keyrack will not set it`;
+  for (const f of FAMILIES) {
+    const rule = f.hard?.includes(name) ? name : f.hardPrefixes?.find((p) => name.startsWith(p));
+    if (rule === undefined) continue;
+    const why = rule === name ? '' : ` (${rule}*)`;
+    return `${name} changes how programs or shells run${why} — it is read by ${f.reader}, and ${f.risk}; keyrack will not set it`;
+  }
+  return null;
+}
+
+/**
+ * Why `env = key` may not be written as an alias, or null when it may. The author
+ * of a manifest picks names and the values are the user's: into these variables a
+ * value someone else routed there runs code, changes behaviour or is published, so
+ * only the user's own key of that name may fill them. Assumes envNameProblem passed.
+ */
+export function aliasProblem(env: string, key: string): string | null {
+  if (env === key) return null;
+  for (const f of FAMILIES) {
+    const rule = matchFamily(f, env);
+    if (rule === null) continue;
+    const why = rule === env ? '' : ` (${rule})`;
+    return `${env} = ${key}: an alias cannot fill ${env} — it is read by ${f.reader}, and ${f.risk}${why}; only your own key named ${env} may set it`;
   }
   return null;
 }

@@ -58,7 +58,11 @@ export function currentDir(env: Env, physical?: string): string {
   return cwd;
 }
 
-/** Entries for `exec --key K` (each K in manifest syntax: NAME, NAME?, NAME = key). */
+/**
+ * Entries for `exec --key K`: each K in manifest syntax (NAME, NAME?, NAME = key),
+ * under the manifest's rules, aliases included. Like a manifest line, K is never
+ * echoed beyond its name: someone may have typed a value there.
+ */
 export function entriesFromKeys(keys: string[]): ManifestEntry[] {
   const out: ManifestEntry[] = [];
   const seen = new Set<string>();
@@ -67,11 +71,11 @@ export function entriesFromKeys(keys: string[]): ManifestEntry[] {
     try {
       m = parseManifest('--key', k);
     } catch (e) {
-      if (e instanceof ManifestError) throw new UserError(`--key ${k}: ${e.reason}`);
+      if (e instanceof ManifestError) throw new UserError(`--key: ${e.reason}`);
       throw e;
     }
     const e = m.entries[0];
-    if (!e || m.entries.length !== 1) throw new UserError(`--key ${JSON.stringify(k)}: expected NAME, NAME? or NAME=key`);
+    if (!e || m.entries.length !== 1) throw new UserError('--key: expected one NAME, NAME? or NAME=key');
     if (seen.has(e.env)) throw new UserError(`--key ${e.env} is given twice`);
     seen.add(e.env);
     out.push(e);

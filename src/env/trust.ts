@@ -1,8 +1,12 @@
 /**
  * Trust, as direnv does it: a manifest is used only after `keyrack allow`, and what
- * is trusted is its real path plus its content — sha256(path + "\n" + content) — so
- * editing or moving it withdraws the trust. `deny` blocks a path until it is allowed
- * again. One small file per decision under the data dir; the check is one stat.
+ * is trusted is its path plus its content — sha256(path + "\n" + content) — so
+ * editing or moving it withdraws the trust. The path is the real path of the
+ * directory the manifest sits in, where it applies, plus `.keyrack`, which is never
+ * a symlink (manifest.ts refuses one): so another directory cannot borrow a trusted
+ * manifest by linking to it, while symlinked directories above it change nothing.
+ * `deny` blocks a path until it is allowed again. One small file per decision under
+ * the data dir; the check is one stat.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';

@@ -50,7 +50,7 @@ test('human form: aligned lines in local time, REFUSED marked, no escape sequenc
     assert.match(lines[0]!, /^2024-03-05 06:07:09  get      GITHUB_TOKEN,NPM_TOKEN  pid -\s+session 3  \?\s+\?$/);
     assert.match(lines[1]!, /^2024-03-05 06:07:10  export   A\s+pid -\s+session -  /);
     assert.match(lines[2]!, /^2024-03-05 06:07:11  REFUSED  uid 1000\s+pid -\s+session 9 .*peer audit session 9 is not the daemon's session 3$/);
-    assert.match(lines[3]!, /^2024-03-05 06:08:00  get      B\s+pid 42\s+session 3  \/usr\/bin\/node\s+\/tmp\/\\x1b\]0;pwned\\x07x$/);
+    assert.match(lines[3]!, /^2024-03-05 06:08:00  get      B\s+pid 42\s+session 3  \/usr\/bin\/node\s+\/tmp\/\\e\]0;pwned\\x07x$/);
     // Aligned: the pid column starts at the same offset on every line.
     assert.equal(new Set(lines.map((l) => l.indexOf(' pid '))).size, 1);
     assert.ok(!r.stdout.includes('\u001b'), 'no escape sequence, no colour off a TTY');
