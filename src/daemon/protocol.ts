@@ -26,7 +26,17 @@ export type HeldKey = Secret & {
 export interface Source {
   vault: string;
   profile?: string;
+  /**
+   * The vault's own refresh state (hashicorp: the lease, the address, the token),
+   * opaque to the daemon; held in memory with the value and never shown.
+   */
+  state?: Record<string, string>;
 }
+
+/** Bounds on Source.state. */
+const MAX_STATE_ENTRIES = 32;
+const MAX_STATE_VALUE = 16 * 1024;
+const STATE_NAME = /^[A-Za-z][A-Za-z0-9]{0,31}$/;
 
 export interface Hello {
   keyrack: typeof PROTOCOL_VERSION;
@@ -194,6 +204,15 @@ function secretOf(v: unknown): (Secret & { expiresAt?: number; source?: Source }
     const s = v.source;
     if (!isObj(s) || typeof s.vault !== 'string' || (s.profile !== undefined && typeof s.profile !== 'string')) return 'bad source';
     out.source = s.profile === undefined ? { vault: s.vault } : { vault: s.vault, profile: s.profile };
+    if (s.state !== undefined) {
+      if (!isObj(s.state) || Object.keys(s.state).length > MAX_STATE_ENTRIES) return 'bad source';
+      const state: Record<string, string> = {};
+      for (const [k, val] of Object.entries(s.state)) {
+        if (!STATE_NAME.test(k) || !goodText(val) || val.length > MAX_STATE_VALUE) return 'bad source';
+        state[k] = val;
+      }
+      out.source.state = state;
+    }
   }
   return out;
 }

@@ -105,18 +105,20 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
       armIdle();
     },
     canRefresh: (source) => isVaultId(source.vault),
-    async refresh(name, source) {
+    async refresh(name, source, current) {
       if (!isVaultId(source.vault)) throw new Error(`unknown vault ${source.vault}`);
       const { vaultFor } = await import('../vaults/index.js');
       const vault = await vaultFor(source.vault);
       if (!vault.refreshable) throw new Error(`${source.vault} values are not refreshable`);
-      const entry = source.profile === undefined ? { vault: source.vault } : { vault: source.vault, profile: source.profile };
-      const got = (await vault.fetch([{ name, entry }], {
+      const ctx = {
         env: process.env,
         interactive: false,
         passphrase: () => Promise.reject(new Error('no passphrase prompt inside the daemon')),
-        progress: (m) => log.line(`refresh ${name}: ${m}`),
-      })).get(name);
+        progress: (m: string) => log.line(`refresh ${name}: ${m}`),
+      };
+      if (vault.refresh) return vault.refresh(name, source, ctx, current);
+      const entry = source.profile === undefined ? { vault: source.vault } : { vault: source.vault, profile: source.profile };
+      const got = (await vault.fetch([{ name, entry }], ctx)).get(name);
       if (got === undefined) throw new Error('the vault returned nothing');
       if (got instanceof Error) throw got;
       return got;
