@@ -87,7 +87,8 @@ async function show(run: Run, path: string): Promise<{ text: string } | Error> {
     if (kind(join(run.dir, path)) === 'dir') return new UserError(`${who}: ${path} is a folder in the password store, not an entry; name an entry inside it`);
     return new UserError(`${who}: ${path} is not in the password store (${run.dir}); add it with pass insert ${path}, or fix the reference`);
   }
-  const r = await runTool(run.pass, ['show', '--', path], { env: run.env, timeoutMs: run.timeoutMs });
+  // Its own process group: on a timeout, the gpg it runs (waiting on pinentry) goes too.
+  const r = await runTool(run.pass, ['show', '--', path], { env: run.env, timeoutMs: run.timeoutMs, group: true });
   if (r.spawnError) {
     return r.spawnError.code === 'ENOENT' ? new UserError(`pass: ${PASS_NOT_INSTALLED}`) : new KeyrackError(`${who}: could not run pass: ${r.spawnError.code ?? r.spawnError.message}`);
   }
