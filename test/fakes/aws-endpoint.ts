@@ -66,6 +66,8 @@ export class AwsEndpoint {
   readonly calls: Call[] = [];
   /** Requests refused for not following the protocol (a test expects none). */
   readonly violations: string[] = [];
+  /** Added to every answer: a network round trip, for bench/vaults-unlock.ts. */
+  delayMs = 0;
   private server: Server;
   private hung: ServerResponse[] = [];
 
@@ -73,7 +75,7 @@ export class AwsEndpoint {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (d: Buffer) => chunks.push(d));
-      req.on('end', () => this.handle(req, Buffer.concat(chunks), res));
+      req.on('end', () => setTimeout(() => this.handle(req, Buffer.concat(chunks), res), this.delayMs));
     });
   }
 

@@ -60,6 +60,8 @@ export class VaultServer {
   sealed = false;
   /** Paths (without /v1/) whose requests are never answered. */
   readonly hang = new Set<string>();
+  /** Added to every answer: a network round trip, for bench/vaults-unlock.ts. */
+  delayMs = 0;
   private server: Server;
   private creds = 0;
   private hung: ServerResponse[] = [];
@@ -68,7 +70,7 @@ export class VaultServer {
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on('data', (d: Buffer) => chunks.push(d));
-      req.on('end', () => this.handle(req, Buffer.concat(chunks).toString('utf8'), res));
+      req.on('end', () => setTimeout(() => this.handle(req, Buffer.concat(chunks).toString('utf8'), res), this.delayMs));
     };
     this.server = fx.tls ? createHttps({ key: fx.tls.key, cert: fx.tls.cert }, handler) : createHttp(handler);
   }
