@@ -6,6 +6,7 @@
 import type { Registry, RegistryEntry, VaultId } from '../registry.js';
 import { findOnPath, runTool } from '../vaults/tool.js';
 
+/** One doctor line: its verdict, what was found, and how to fix it. */
 export type Level = 'ok' | 'warn' | 'FAIL';
 export interface Finding { level: Level; what: string; fix?: string }
 

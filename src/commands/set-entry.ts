@@ -10,6 +10,7 @@ import { ENV_NAME } from '../names.js';
 import type { RegistryEntry, VaultId } from '../registry.js';
 import { argvProblem, resolveProgram } from '../vaults/cmd.js';
 
+/** The flags of `set` that say where a key lives. */
 export interface SetFlags {
   ref?: string;
   profile?: string;
@@ -31,6 +32,7 @@ const REF_HELP: Partial<Record<VaultId, string>> = {
 
 const list = (vs: readonly string[]) => vs.join(', ');
 
+/** The registry entry for KEY in VAULT, or a UserError naming the flag that is wrong. */
 export function entryFor(key: string, vault: VaultId, o: SetFlags): RegistryEntry {
   if (o.ref !== undefined && !REF_VAULTS.includes(vault)) throw new UserError(`--ref is only for --vault ${list(REF_VAULTS)}`);
   if (o.profile !== undefined && !PROFILE_VAULTS.includes(vault)) throw new UserError(`--profile is only for --vault ${list(PROFILE_VAULTS)}`);

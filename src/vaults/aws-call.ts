@@ -12,13 +12,16 @@ import type { Env } from '../paths.js';
 import { AWS_NOT_INSTALLED, awsEnv, resolveV2 } from './aws-cli.js';
 import { findOnPath, runTool, seconds, timeoutFrom, toolMessage } from './tool.js';
 
+/** The service identifiers AWS CLI v2 uses in AWS_ENDPOINT_URL_<SERVICE>. */
 export type Service = 'SECRETS_MANAGER' | 'SSM';
 
+/** Which credentials and region a call uses (absent: the CLI's defaults). */
 export interface Target {
   profile?: string;
   region?: string;
 }
 
+/** A failed call, sorted by what the user must do about it. */
 export type Failure = { kind: 'absent' | 'auth' | 'other'; message: string; code?: string };
 
 const DEFAULT_TIMEOUT_S = 60;
@@ -59,6 +62,7 @@ const ABSENT = /^(ResourceNotFoundException|ParameterNotFound|ParameterVersionNo
 const AUTH_CODES = /^(UnrecognizedClientException|InvalidSignatureException|ExpiredToken(Exception)?|AccessDenied(Exception)?|InvalidClientTokenId|SignatureDoesNotMatch)$/;
 const AUTH_WORDS = /Unable to locate credentials|Error loading SSO Token|Token has expired|SSO session associated with this profile has expired|Session token not found/i;
 
+/** Runs calls through one `aws`, switching once to a v2 when the first on PATH is a v1. */
 export class AwsRunner {
   private readonly timeoutMs: number;
 

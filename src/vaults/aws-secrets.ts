@@ -18,6 +18,7 @@ import type { Fetched, Vault } from './vault.js';
 /** aws is a Python program that takes most of a core to start: a few at a time. */
 const PARALLEL = 3;
 
+/** A secret and, for a JSON secret, one of its top-level fields. */
 export interface SecretRef {
   id: string;
   field?: string;

@@ -15,6 +15,7 @@ import { stderrTail, valueOf } from './text.js';
 import { findOnPath, isExecutableFile, pool, runTool, seconds, timeoutFrom } from './tool.js';
 import type { Fetched, Vault } from './vault.js';
 
+/** Seconds a cmd program may run (the contract's name; default 60). */
 export const CMD_TIMEOUT_ENV = 'KEYRACK_CMD_TIMEOUT';
 const DEFAULT_TIMEOUT_S = 60;
 const PARALLEL = 4;

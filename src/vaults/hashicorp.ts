@@ -17,6 +17,7 @@ import type { Fetched, Vault } from './vault.js';
 
 const DEFAULT_TIMEOUT_S = 30;
 const PARALLEL = 8;
+/** Seconds a Vault request may take (default 30). */
 export const HASHICORP_TIMEOUT_ENV = 'KEYRACK_HASHICORP_TIMEOUT';
 
 export const vault: Vault = {

@@ -17,10 +17,12 @@ import { hasControl, shown, stderrTail, valueOf } from './text.js';
 import { findOnPath, pool, runTool, seconds, timeoutFrom } from './tool.js';
 import type { Fetched, Vault } from './vault.js';
 
+/** The fix when pass is missing, shared with doctor. */
 export const PASS_NOT_INSTALLED = 'pass is not installed — apt-get install pass (https://www.passwordstore.org)';
 const DEFAULT_TIMEOUT_S = 60;
 const PARALLEL = 4;
 
+/** What a pass reference names: an entry, and maybe one of its NAME: lines. */
 export interface PassRef {
   path: string;
   /** The NAME of a `NAME: value` line; absent: the first line. */

@@ -10,9 +10,11 @@ import type { Env } from '../paths.js';
 import { hasControl, shown, stderrTail, valueOf } from './text.js';
 import { findOnPath, runTool, seconds, type ToolResult } from './tool.js';
 
+/** The fix when secret-tool is missing, shared with doctor. */
 export const SECRET_TOOL_NOT_INSTALLED = 'secret-tool is not installed — apt-get install libsecret-tools';
 const MAX_ATTRS = 16;
 
+/** A Secret Service item's attributes, in the order given (secret-tool takes them as pairs). */
 export type Attrs = Array<[string, string]>;
 
 /** No Secret Service can be reached at all: the same answer for every key. */
@@ -36,9 +38,11 @@ export function parseAttrs(ref: string | undefined): Attrs | string {
   return attrs;
 }
 
+/** Attributes as the reference writes them, for messages. */
 export const attrsText = (attrs: Attrs): string => attrs.map(([a, v]) => `${a}=${v}`).join(',');
 const argvOf = (attrs: Attrs): string[] => ['--', ...attrs.flat()];
 
+/** The secret-tool on PATH, or null. */
 export function secretTool(env: Env): string | null {
   return findOnPath('secret-tool', env);
 }

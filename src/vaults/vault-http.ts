@@ -16,6 +16,7 @@ import { isRecord } from '../fsutil.js';
 import type { Env } from '../paths.js';
 import { seconds } from './tool.js';
 
+/** Where and as whom to reach Vault: the CLI's settings, read once per unlock. */
 export interface VaultConn {
   addr: string;
   token: string;
@@ -91,6 +92,7 @@ export function connState(c: VaultConn): Record<string, string> {
   return s;
 }
 
+/** The connection back from Source.state, or null when it is incomplete or unsafe. */
 export function connOfState(s: Record<string, string>): VaultConn | null {
   if (!s.addr || !s.token || addrProblem(s.addr)) return null;
   const c: VaultConn = { addr: s.addr, token: s.token };
@@ -98,6 +100,7 @@ export function connOfState(s: Record<string, string>): VaultConn | null {
   return c;
 }
 
+/** Any HTTP answer: status and parsed JSON body (null when not JSON). */
 export interface Reply {
   status: number;
   body: unknown;

@@ -10,6 +10,7 @@ import { isRecord } from '../fsutil.js';
 import { hasControl, shown, valueOf } from './text.js';
 import { encodePath, errorsOf, type Reply, type VaultClient } from './vault-http.js';
 
+/** A Vault path (mount included) and the field a key takes from it. */
 export interface VaultRef {
   path: string;
   field?: string;
@@ -32,6 +33,7 @@ export function parseVaultRef(ref: string | undefined): VaultRef | string {
   return field === undefined ? { path } : { path, field };
 }
 
+/** The lease a dynamic secret came with, which bounds the key's life. */
 export interface Lease {
   id: string;
   seconds: number;
@@ -40,6 +42,7 @@ export interface Lease {
   expiresAt: number;
 }
 
+/** What one read returned: its fields, and its lease if any. */
 export interface Read {
   data: Record<string, unknown>;
   lease?: Lease;
