@@ -8,7 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyrack, requireTool, run, sandbox, type Sandbox } from './helpers.ts';
 import { VaultServer } from './fakes/vault-server.ts';
@@ -175,6 +175,30 @@ describe('hashicorp vault (stand-in Vault over TLS)', { skip: !OPENSSL }, () => 
       assert.doesNotMatch(r.stderr, /LEGACY:/);
     } finally {
       vault.hang.delete('secret/data/app');
+    }
+  });
+
+  test('unlock runs the vaults side by side: a Vault read and a cmd program that wait for each other both finish', async () => {
+    // Vault answers secret/data/app only once the cmd program ran; the program
+    // finishes only once Vault got the request. One vault after the other would
+    // deadlock until a timeout; side by side, both unlock.
+    const asked = join(sb.dir, 'vault-was-asked');
+    const ran = join(sb.dir, 'cmd-ran');
+    vault.beforeAnswer = async (path) => {
+      if (path !== 'secret/data/app') return;
+      writeFileSync(asked, '');
+      for (let i = 0; i < 400 && !existsSync(ran); i++) await sleep(25);
+    };
+    try {
+      const r0 = await kr(['set', 'RENDEZVOUS', '--vault', 'cmd', '--', 'sh', '-c', `while [ ! -e '${asked}' ]; do sleep 0.02; done; touch '${ran}'; echo met`]);
+      assert.equal(r0.code, 0, r0.stderr);
+      await kr(['lock']);
+      const r = await kr(['unlock', 'APP_DB', 'RENDEZVOUS'], { ...sb.env, KEYRACK_CMD_TIMEOUT: '8', KEYRACK_HASHICORP_TIMEOUT: '8' });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(await get('RENDEZVOUS'), 'met');
+      assert.equal(await get('APP_DB'), 'kv2 "pw" $x ✓');
+    } finally {
+      vault.beforeAnswer = undefined;
     }
   });
 

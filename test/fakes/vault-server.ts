@@ -62,6 +62,8 @@ export class VaultServer {
   readonly hang = new Set<string>();
   /** Added to every answer: a network round trip, for bench/vaults-unlock.ts. */
   delayMs = 0;
+  /** Awaited before answering a request for `path` (a test's rendezvous with another vault). */
+  beforeAnswer?: (path: string) => Promise<void>;
   private server: Server;
   private creds = 0;
   private hung: ServerResponse[] = [];
@@ -70,7 +72,10 @@ export class VaultServer {
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on('data', (d: Buffer) => chunks.push(d));
-      req.on('end', () => setTimeout(() => this.handle(req, Buffer.concat(chunks).toString('utf8'), res), this.delayMs));
+      req.on('end', () => setTimeout(() => {
+        const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname.replace(/^\/v1\//, ''));
+        void (this.beforeAnswer?.(path) ?? Promise.resolve()).then(() => this.handle(req, Buffer.concat(chunks).toString('utf8'), res));
+      }, this.delayMs));
     };
     this.server = fx.tls ? createHttps({ key: fx.tls.key, cert: fx.tls.cert }, handler) : createHttp(handler);
   }
