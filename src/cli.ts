@@ -43,6 +43,12 @@ function suggest(word: string, commands: string[]): string | undefined {
   return best;
 }
 
+/** The words after `--` (cac keeps them apart), when there are any. */
+function afterDashes(o: Opts): { argv?: string[] } {
+  const rest = o['--'];
+  return Array.isArray(rest) && rest.length > 0 ? { argv: rest.map(String) } : {};
+}
+
 function build(setCode: (p: Promise<number | void>) => void): CAC {
   const cli = cac('keyrack');
   const run = (p: () => Promise<number | void>) => setCode(p());
@@ -50,12 +56,13 @@ function build(setCode: (p: Promise<number | void>) => void): CAC {
   cli.command('init', 'Create the os.secure identity, protected by a passphrase')
     .action(() => run(async () => (await import('./commands/init.js')).run()));
 
-  cli.command('set <key>', 'Store a key (value from a hidden prompt, or stdin)')
-    .option('--vault <vault>', 'os.secure (default), os.direct, 1password or aws.sso')
-    .option('--ref <ref>', '1password: the op://vault/item/field reference')
-    .option('--profile <profile>', 'aws.sso: the AWS profile name')
+  cli.command('set <key>', 'Store a key (value from a hidden prompt, or stdin); --vault cmd: keyrack set KEY --vault cmd -- PROG [ARG...]')
+    .option('--vault <vault>', 'os.secure (default), os.direct, 1password, aws.sso, pass, keyring, hashicorp, aws.secrets, aws.ssm or cmd')
+    .option('--ref <ref>', 'the reference: op://vault/item/field, path/in/store[#NAME], attr=value[,attr=value], mount/path#field, SECRET-ID[#field], /param/name')
+    .option('--profile <profile>', 'aws.sso, aws.secrets, aws.ssm: the AWS profile name')
+    .option('--store', 'keyring: store a value in the keyring (hidden prompt on a terminal)')
     .action((key: string, o: Opts) => run(async () => (await import('./commands/set.js')).run(key, {
-      vault: str(o.vault), ref: str(o.ref), profile: str(o.profile),
+      vault: str(o.vault), ref: str(o.ref), profile: str(o.profile), store: o.store === true, ...afterDashes(o),
     })));
 
   cli.command('get <key>', 'Print one key\'s value (exit 2 when locked or absent)')

@@ -193,6 +193,21 @@ export async function readSecret(prompt: string, what: string): Promise<string> 
   }
 }
 
+/**
+ * A value that may be absent (`set --vault keyring`: no value means "refer to an
+ * existing item"): on a terminal the hidden prompt only when `ask`, else none;
+ * from stdin, none when stdin is empty, else all of it minus one trailing \n.
+ */
+export async function readOptionalSecret(prompt: string, what: string, ask: boolean): Promise<string | undefined> {
+  if (stdinIsTty()) return ask ? readSecret(prompt, what) : undefined;
+  const buf = await readAllStdin();
+  try {
+    return buf.length === 0 ? undefined : valueFromBytes(buf, what);
+  } finally {
+    buf.fill(0);
+  }
+}
+
 function passphraseOf(buf: Uint8Array): string {
   try {
     const p = textOf(buf, 'the passphrase');

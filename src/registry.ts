@@ -1,21 +1,28 @@
 /**
- * The host registry: this user's map of key name → vault (plus a 1Password
- * reference or an AWS profile). Never values. One JSON file, written atomically
+ * The host registry: this user's map of key name → vault (plus a reference, an
+ * AWS profile or, for cmd, an argv). Never values. One JSON file, written atomically
  * under an exclusive lock so concurrent `set`s never lose a key.
  */
 import { isRecord, readJsonFile, unusableFile, withFileLock, writeFileAtomic } from './fsutil.js';
 import { keyNameProblem } from './env/names.js';
 import { files, type Env } from './paths.js';
 
-export const VAULTS = ['os.secure', 'os.direct', '1password', 'aws.sso'] as const;
+export const VAULTS = [
+  'os.secure', 'os.direct', '1password', 'aws.sso',
+  'pass', 'keyring', 'hashicorp', 'aws.secrets', 'aws.ssm', 'cmd',
+] as const;
 export type VaultId = (typeof VAULTS)[number];
 
 export interface RegistryEntry {
   vault: VaultId;
-  /** 1password: op://vault/item/field */
+  /** 1password: op://vault/item/field; pass, keyring, hashicorp, aws.secrets, aws.ssm: their reference */
   ref?: string;
-  /** aws.sso: the AWS CLI profile name */
+  /** aws.sso, aws.secrets, aws.ssm: the AWS CLI profile name */
   profile?: string;
+  /** cmd: the program and its arguments, run without a shell (only ever from this file) */
+  argv?: string[];
+  /** keyring: keyrack created the item (`set` with a value), so `rm` deletes it too */
+  stored?: true;
 }
 
 export interface Registry {
@@ -42,6 +49,11 @@ function parse(path: string, raw: unknown): Registry {
     const entry: RegistryEntry = { vault: e.vault };
     if (typeof e.ref === 'string') entry.ref = e.ref;
     if (typeof e.profile === 'string') entry.profile = e.profile;
+    if (e.argv !== undefined) {
+      if (!Array.isArray(e.argv) || e.argv.length === 0 || !e.argv.every((a) => typeof a === 'string')) throw bad(`key ${name}: "argv" must be a non-empty list of strings`);
+      entry.argv = [...(e.argv as string[])];
+    }
+    if (e.stored === true) entry.stored = true;
     keys[name] = entry;
   }
   return { version: 1, keys };

@@ -9,18 +9,28 @@ export type Secret = { value: string } | { env: Record<string, string> };
 
 /** What a vault fetched: the value, and the vault's own expiry when it has one. */
 export type Fetched = Secret & {
-  /** The vault's own expiry (AWS credentials), epoch ms. */
+  /** The vault's own expiry (AWS credentials, a Vault lease), epoch ms. */
   expiresAt?: number;
+  /**
+   * What the daemon needs to refresh this value by itself (a Vault lease and how
+   * to reach it); without it, refreshable vaults get { vault, profile }.
+   */
+  source?: Source;
 };
 
 /** Where a value came from, so the daemon can refresh it before it expires. */
 export interface Source {
   vault: string;
   profile?: string;
+  /**
+   * The vault's own refresh state (hashicorp: the lease, the address, the token),
+   * opaque to the daemon; held in memory with the value and never shown.
+   */
+  state?: Record<string, string>;
 }
 
 /** A value on its way into the daemon (unlock's `put`): what the vault fetched, and where to refresh it from. */
-export type Unlocked = Fetched & { source?: Source };
+export type Unlocked = Fetched;
 
 /** A value as the daemon hands it out. */
 export type HeldKey = Secret & {

@@ -4,15 +4,16 @@
  * `keyrack list --json`, so the script never goes stale).
  */
 import { UserError } from '../errors.js';
+import { VAULTS as VAULT_IDS } from '../registry.js';
 
 const COMMANDS: Record<string, string[]> = {
-  init: [], set: ['--vault', '--ref', '--profile'], get: [], list: ['--json'], rm: [],
+  init: [], set: ['--vault', '--ref', '--profile', '--store'], get: [], list: ['--json'], rm: [],
   unlock: ['--all', '--ttl', '--idle'], lock: [], status: ['--json'], allow: [], deny: [],
   hook: [], export: [], exec: ['--key'], daemon: [], doctor: [], import: ['--vault', '--force'], completion: [],
   log: ['--key', '--since', '--refused', '--follow', '--json'],
 };
 const SHELLS = 'bash zsh fish';
-const VAULTS = 'os.secure os.direct 1password aws.sso';
+const VAULTS = VAULT_IDS.join(' ');
 const KEY_COMMANDS = 'set get rm unlock lock';
 const DAEMON_ACTIONS = 'start stop status run';
 

@@ -9,12 +9,13 @@ import { basename } from 'node:path';
 import { messageOf } from '../errors.js';
 import { nativeLoadError } from '../native.js';
 import { isPrivateMode, runtimeDir, sessionId, socketPath, uid } from '../paths.js';
-import { loadRegistry, type VaultId } from '../registry.js';
+import { loadRegistry, type Registry, type VaultId } from '../registry.js';
 import { DaemonConnection } from '../daemon/client.js';
 import { AWS_INSTALL_URL, V2_FALLBACKS, awsCliVersion, resolveV2 } from '../vaults/aws-cli.js';
 import { USER_DAEMON_ENV } from '../daemon/env.js';
 import { INSECURE_ENV, insecureAllowed } from '../daemon/peer.js';
 import { findOnPath } from '../vaults/tool.js';
+import { vaultFindings } from './doctor-vaults.js';
 
 type Level = 'ok' | 'warn' | 'FAIL';
 interface Finding { level: Level; what: string; fix?: string }
@@ -119,8 +120,10 @@ async function checks(env: NodeJS.ProcessEnv): Promise<Finding[]> {
   }
 
   let used = new Set<VaultId>();
+  let reg: Registry | null = null;
   try {
-    used = new Set(Object.values(loadRegistry(env).keys).map((e) => e.vault));
+    reg = loadRegistry(env);
+    used = new Set(Object.values(reg.keys).map((e) => e.vault));
   } catch (e) {
     f.push({ level: 'FAIL', what: `registry: ${messageOf(e)}` });
   }
@@ -131,10 +134,11 @@ async function checks(env: NodeJS.ProcessEnv): Promise<Finding[]> {
   const op = findOnPath('op', env);
   if (op) f.push({ level: 'ok', what: `op: ${op} (${versionOf(op, env)})` });
   else f.push({ level: used.has('1password') ? 'FAIL' : 'warn', what: `op (1Password CLI) not on PATH${used.has('1password') ? ' but 1password keys are registered' : ''}`, fix: 'install the 1Password CLI: https://developer.1password.com/docs/cli/get-started/' });
-  const awsNeeded = used.has('aws.sso');
+  const awsVaults = (['aws.sso', 'aws.secrets', 'aws.ssm'] as const).filter((v) => used.has(v));
+  const awsNeeded = awsVaults.length > 0;
   const aws = await awsCliVersion(env);
   if (!aws) {
-    f.push({ level: awsNeeded ? 'FAIL' : 'warn', what: `aws (AWS CLI v2) not on PATH${awsNeeded ? ' but aws.sso keys are registered' : ''}`, fix: `install the AWS CLI v2: ${AWS_INSTALL_URL}` });
+    f.push({ level: awsNeeded ? 'FAIL' : 'warn', what: `aws (AWS CLI v2) not on PATH${awsNeeded ? ` but ${awsVaults.join(' and ')} keys are registered` : ''}`, fix: `install the AWS CLI v2: ${AWS_INSTALL_URL}` });
   } else if (aws.major !== null && aws.major >= 2) {
     f.push({ level: 'ok', what: `aws: ${aws.path} (aws-cli/${aws.version})` });
   } else {
@@ -151,6 +155,8 @@ async function checks(env: NodeJS.ProcessEnv): Promise<Finding[]> {
       });
     }
   }
+
+  f.push(...await vaultFindings(reg, env));
 
   const shell = basename(env.SHELL ?? 'bash');
   const hookLine = shell === 'fish' ? 'keyrack hook fish | source   (in ~/.config/fish/config.fish)' : `eval "$(keyrack hook ${shell === 'zsh' ? 'zsh' : 'bash'})"   (in ~/.${shell === 'zsh' ? 'zsh' : 'bash'}rc)`;

@@ -8,9 +8,11 @@
  *     "keys": [                       // sorted by name; [] when there are none
  *       {
  *         "name": "GITHUB_TOKEN",     // the key name
- *         "vault": "os.secure",       // "os.secure" | "os.direct" | "1password" | "aws.sso"
- *         "ref": "op://…",            // 1password only: the reference (absent otherwise)
- *         "profile": "dev",           // aws.sso only: the AWS CLI profile (absent otherwise)
+ *         "vault": "os.secure",       // "os.secure" | "os.direct" | "1password" | "aws.sso" | "pass" | "keyring"
+ *                                     //   | "hashicorp" | "aws.secrets" | "aws.ssm" | "cmd"
+ *         "ref": "op://…",            // reference-keeping vaults: the reference (absent otherwise)
+ *         "profile": "dev",           // aws.sso, aws.secrets, aws.ssm: the AWS CLI profile (absent otherwise)
+ *         "argv": ["bw", "get", …],   // cmd only: the command unlock runs (absent otherwise)
  *         "state": "locked"           // "unlocked" | "locked" (daemon-held vaults) | "stored" (os.direct)
  *       }
  *     ]
@@ -21,6 +23,7 @@
 import { heldNames } from '../held.js';
 import { loadRegistry, type VaultId } from '../registry.js';
 import { color, colorEnabled } from '../term.js';
+import { shownArgv } from '../vaults/cmd.js';
 
 type State = 'unlocked' | 'locked' | 'stored';
 
@@ -29,7 +32,15 @@ interface Row {
   vault: VaultId;
   ref?: string;
   profile?: string;
+  argv?: string[];
   state: State;
+}
+
+/** The SOURCE column: where the value comes from, never the value. */
+function source(r: Row): string {
+  if (r.argv) return `cmd: ${shownArgv(r.argv)}`;
+  if (r.ref !== undefined) return r.profile ? `${r.ref} (profile ${r.profile})` : r.ref;
+  return r.profile ? `profile ${r.profile}` : '-';
 }
 
 export async function run(o: { json: boolean }): Promise<number | void> {
@@ -40,7 +51,10 @@ export async function run(o: { json: boolean }): Promise<number | void> {
   const rows: Row[] = names.map((name) => {
     const e = reg.keys[name]!;
     const state: State = e.vault === 'os.direct' ? 'stored' : held.has(name) ? 'unlocked' : 'locked';
-    return { name, vault: e.vault, ...(e.ref !== undefined && { ref: e.ref }), ...(e.profile !== undefined && { profile: e.profile }), state };
+    return {
+      name, vault: e.vault, ...(e.ref !== undefined && { ref: e.ref }), ...(e.profile !== undefined && { profile: e.profile }),
+      ...(e.argv !== undefined && { argv: e.argv }), state,
+    };
   });
 
   if (o.json) {
@@ -51,7 +65,7 @@ export async function run(o: { json: boolean }): Promise<number | void> {
     process.stderr.write('no keys yet; add one with: keyrack set KEY\n');
     return;
   }
-  const table = [['KEY', 'VAULT', 'SOURCE', 'STATE'], ...rows.map((r) => [r.name, r.vault, r.ref ?? (r.profile ? `profile ${r.profile}` : '-'), r.state])];
+  const table = [['KEY', 'VAULT', 'SOURCE', 'STATE'], ...rows.map((r) => [r.name, r.vault, source(r), r.state])];
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
   // Colour goes on after padding: escape codes have no width.
   const p = color(colorEnabled(process.stdout));

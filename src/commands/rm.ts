@@ -13,6 +13,10 @@ export async function run(key: string): Promise<number | void> {
   if (!entry) throw new UserError(`no key ${key} in the registry (keyrack list shows the keys)`);
   // Vault first: if that fails the registry still points at the value, so rm can be retried.
   removeLocalValue(key, entry.vault, env);
+  // A keyring item keyrack stored goes too; one the key merely referred to is the user's.
+  if (entry.vault === 'keyring' && entry.stored === true && entry.ref !== undefined) {
+    await (await import('../vaults/keyring.js')).clearFromKeyring(entry.ref, env);
+  }
   updateRegistry(env, (r) => {
     delete r.keys[key];
   });

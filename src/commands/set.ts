@@ -1,43 +1,61 @@
 /**
- * `keyrack set KEY`: store a value (os.secure, os.direct) or a reference
- * (1password --ref, aws.sso --profile), then record the key in the registry.
+ * `keyrack set KEY`: store a value (os.secure, os.direct, or into the keyring) or
+ * a reference (1password, aws.sso, pass, keyring, hashicorp, aws.secrets,
+ * aws.ssm; cmd: an argv), then record the key in the registry.
  */
-import { UserError } from '../errors.js';
+import { UserError, messageOf } from '../errors.js';
 import { bumpGeneration } from '../generation.js';
 import { dropHeld } from '../held.js';
-import { readSecret } from '../input.js';
-import { ENV_NAME, assertKeyName } from '../env/names.js';
-import { isVaultId, loadRegistry, VAULTS, type RegistryEntry, type VaultId } from '../registry.js';
+import { readOptionalSecret, readSecret } from '../input.js';
+import { assertKeyName } from '../env/names.js';
+import { isVaultId, loadRegistry, VAULTS, type RegistryEntry } from '../registry.js';
 import { isValueVault, storeReference, storeValues } from '../storekeys.js';
 import { vaultFor } from '../vaults/index.js';
+import { shownArgv } from '../vaults/cmd.js';
+import { entryFor, type SetFlags } from './set-entry.js';
 
-function entryFor(key: string, vault: VaultId, o: { ref?: string; profile?: string }): RegistryEntry {
-  if (o.ref !== undefined && vault !== '1password') throw new UserError('--ref is only for --vault 1password');
-  if (o.profile !== undefined && vault !== 'aws.sso') throw new UserError('--profile is only for --vault aws.sso');
-  if (vault === '1password') {
-    if (!o.ref) throw new UserError('--vault 1password needs --ref op://vault/item/field');
-    return { vault, ref: o.ref };
+/**
+ * keyring: with a value (stdin, or the prompt with --store) it goes into the
+ * keyring under the attributes (default service=keyrack,key=KEY); without one
+ * the key refers to an item that exists already.
+ */
+async function keyringEntry(key: string, entry: RegistryEntry, store: boolean, previous: RegistryEntry | undefined): Promise<RegistryEntry> {
+  const { defaultRef, storeInKeyring, vault } = await import('../vaults/keyring.js');
+  // Checked before the value is read, so nobody types a secret for nothing.
+  const why = entry.ref === undefined ? null : vault.validate?.(entry);
+  if (why) throw new UserError(`${key}: ${why}`);
+  const value = await readOptionalSecret(`Value for ${key} (hidden): `, `the value for ${key}`, store);
+  if (value === undefined && store) throw new UserError(`--store needs a value on stdin — nothing stored`);
+  if (value === undefined && entry.ref === undefined) {
+    throw new UserError(`--vault keyring needs --ref attr=value[,attr=value] (an existing item), or a value to store (on stdin, or --store for the hidden prompt)`);
   }
-  if (vault === 'aws.sso') {
-    if (!o.profile) throw new UserError('--vault aws.sso needs --profile NAME (an AWS CLI profile)');
-    // A manifest names an aws.sso key bare (it expands to AWS_* and cannot be aliased),
-    // so its name must be usable as a manifest line.
-    if (!ENV_NAME.test(key)) throw new UserError(`an aws.sso key name must match ${ENV_NAME.source} so a .keyrack can list it (no '-' or '.')`);
-    return { vault, profile: o.profile };
-  }
-  return { vault };
+  const ref = entry.ref ?? defaultRef(key);
+  if (value !== undefined) await storeInKeyring(key, ref, value, process.env);
+  const stored = value !== undefined || (previous?.vault === 'keyring' && previous.stored === true && previous.ref === ref);
+  return stored ? { vault: 'keyring', ref, stored: true } : { vault: 'keyring', ref };
 }
 
-export async function run(key: string, o: { vault?: string; ref?: string; profile?: string }): Promise<number | void> {
+/** A keyring item keyrack made for a key that now lives elsewhere (or under other attributes) goes too. */
+async function clearOldItem(key: string, previous: RegistryEntry | undefined, entry: RegistryEntry): Promise<void> {
+  if (previous?.vault !== 'keyring' || previous.stored !== true || previous.ref === undefined) return;
+  if (entry.vault === 'keyring' && entry.ref === previous.ref) return;
+  try {
+    await (await import('../vaults/keyring.js')).clearFromKeyring(previous.ref, process.env);
+  } catch (e) {
+    process.stderr.write(`keyrack: ${key}: could not delete its old keyring item (${previous.ref}): ${messageOf(e)}\n`);
+  }
+}
+
+export async function run(key: string, o: { vault?: string } & SetFlags): Promise<number | void> {
   const env = process.env;
   assertKeyName(key);
   // A JSON object cannot hold this name as a plain key (it sets the prototype).
   if (key === '__proto__') throw new UserError('__proto__ is reserved; choose another key name');
   const vaultId = o.vault ?? 'os.secure';
   if (!isVaultId(vaultId)) throw new UserError(`unknown vault '${vaultId}'; use one of ${VAULTS.join(', ')}`);
-  const entry = entryFor(key, vaultId, o);
+  let entry = entryFor(key, vaultId, o);
   // A registry that fails to parse stops us before anything is stored.
-  loadRegistry(env);
+  const before = loadRegistry(env).keys[key];
 
   let previous: RegistryEntry | undefined;
   if (isValueVault(vaultId)) {
@@ -48,16 +66,20 @@ export async function run(key: string, o: { vault?: string; ref?: string; profil
     const value = await readSecret(`Value for ${key} (hidden): `, `the value for ${key}`);
     previous = (await storeValues(vaultId, new Map([[key, value]]), env, { overwrite: true })).get(key);
   } else {
+    if (vaultId === 'keyring') entry = await keyringEntry(key, entry, o.store === true, before);
     const vault = await vaultFor(vaultId);
     const why = vault.validate?.(entry);
     if (why) throw new UserError(`${key}: ${why}`);
     previous = storeReference(key, entry, env);
   }
+  await clearOldItem(key, previous, entry);
   // A key moved from another vault had its old copy removed once the new one was stored.
   // The daemon may hold the old value (or the old reference's value): never serve it again.
   const wasHeld = await dropHeld(key, env);
   bumpGeneration(env);
-  const where = entry.ref ? ` (${entry.ref})` : entry.profile ? ` (profile ${entry.profile})` : '';
-  process.stderr.write(`keyrack: stored ${key} in ${vaultId}${where}${previous && previous.vault !== vaultId ? ` (moved from ${previous.vault})` : ''}\n`);
+  const where = entry.ref ? ` (${entry.ref}${entry.profile ? `, profile ${entry.profile}` : ''})`
+    : entry.profile ? ` (profile ${entry.profile})` : entry.argv ? ` (${shownArgv(entry.argv)})` : '';
+  const verb = vaultId === 'keyring' && !entry.stored ? `${key} refers to an item in` : `stored ${key} in`;
+  process.stderr.write(`keyrack: ${verb} ${vaultId}${where}${previous && previous.vault !== vaultId ? ` (moved from ${previous.vault})` : ''}\n`);
   if (wasHeld) process.stderr.write(`keyrack: the daemon held the old value of ${key}; locked it — keyrack unlock ${key} to load the new one\n`);
 }

@@ -21,12 +21,14 @@
  *   },                                 //   serving every session of this uid; see docs/systemd.md
  *   "keys": [{ "name": string, "expiresAt": number, "secondsLeft": number,
  *              "refresh": boolean, "vars"?: string[],      // vars: aws.sso keys
- *              "idleMs"?: number }],                      // unlock --idle: dropped once unused this long
+ *              "idleMs"?: number,                         // unlock --idle: dropped once unused this long
+ *              "vault"?: string }],                       // its vault in the registry (absent: no longer there)
  *   "manifest": null | {
  *     "path": string,
  *     "trust": "allowed" | "denied" | "untrusted",
  *     "entries": [{ "env": string, "key": string, "optional": boolean,
- *                   "state": "ready" | "locked" | "absent" }]
+ *                   "state": "ready" | "locked" | "absent",
+ *                   "vault"?: string }]                   // absent when the key is not in the registry
  *   },
  *   "manifestError": string | null     // a manifest that fails to parse
  * }
@@ -39,7 +41,7 @@ import { loadManifest, type Manifest } from '../env/manifest.js';
 import { currentDir } from '../env/scope.js';
 import { printable, printableJson } from '../printable.js';
 import { sessionId, socketPath } from '../paths.js';
-import { loadRegistry } from '../registry.js';
+import { loadRegistry, type Registry, type VaultId } from '../registry.js';
 import { trustOf, type Trust } from '../env/trust.js';
 import { withDaemon } from '../daemon/client.js';
 import { formatDuration } from '../duration.js';
@@ -53,8 +55,8 @@ export interface StatusJson {
   session: number | null;
   socket: string;
   daemon: null | Omit<DaemonStatus, 'keys' | 'socket' | 'gen'>;
-  keys: Array<{ name: string; expiresAt: number; secondsLeft: number; refresh: boolean; vars?: string[]; idleMs?: number }>;
-  manifest: null | { path: string; trust: Trust; entries: Array<{ env: string; key: string; optional: boolean; state: State }> };
+  keys: Array<{ name: string; expiresAt: number; secondsLeft: number; refresh: boolean; vars?: string[]; idleMs?: number; vault?: VaultId }>;
+  manifest: null | { path: string; trust: Trust; entries: Array<{ env: string; key: string; optional: boolean; state: State; vault?: VaultId }> };
   manifestError: string | null;
 }
 
@@ -71,6 +73,17 @@ async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
       startedAt: st.startedAt, dumpable: st.dumpable, refreshWindowMs: st.refreshWindowMs, shared: st.shared === true,
     };
     out.keys = st.keys.map((k) => ({ ...k, secondsLeft: Math.max(0, Math.floor((k.expiresAt - now) / 1000)) }));
+    // The vault of each held key, from the registry (the daemon keeps values, not where they came from).
+    let reg: Registry | undefined;
+    try {
+      reg = loadRegistry(env);
+    } catch {
+      reg = undefined;
+    }
+    for (const k of out.keys) {
+      const v = reg?.keys[k.name]?.vault;
+      if (v !== undefined) k.vault = v;
+    }
   }
   let m: Manifest | null = null;
   try {
@@ -92,7 +105,7 @@ async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
         if (!entry) state = 'absent';
         else if (entry.vault === 'os.direct') state = direct.has(e.key) ? 'ready' : 'absent';
         else state = held.has(e.key) ? 'ready' : 'locked';
-        return { env: e.env, key: e.key, optional: e.optional, state };
+        return { env: e.env, key: e.key, optional: e.optional, state, ...(entry && { vault: entry.vault }) };
       }),
     };
   }

@@ -2,7 +2,8 @@
  * `keyrack unlock [KEY…] [--all] [--ttl D] [--idle D]`: fetch values from their vaults into
  * the session daemon (starting it when needed). Default keys: the current
  * manifest's. One fetch per vault, so os.secure asks its passphrase once however
- * many keys. One failing key does not stop the others; any required failure → exit 2.
+ * many keys, and the vaults run concurrently. One failing key does not stop the
+ * others; any required failure → exit 2.
  *
  * Wrong passphrases back off: the daemon counts failures for this session and
  * tells us how long to wait before asking again (1 s, doubling, at most 30 s).
@@ -21,7 +22,7 @@ import type { Fetched, Unlocked } from '../secret.js';
 import { DEFAULT_TTL_MS } from '../daemon/store.js';
 import { vaultFor } from '../vaults/index.js';
 import { WrongPassphrase } from '../vaults/secure.js';
-import type { FetchContext, KeyRef } from '../vaults/vault.js';
+import type { FetchContext, KeyRef, Vault } from '../vaults/vault.js';
 
 const say = (msg: string) => process.stderr.write(`keyrack: ${printable(msg)}\n`);
 
@@ -86,6 +87,9 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
   // Start it now (when needed), so a failure to start shows before any prompt.
   if (useDaemon) (await startDaemon(env)).conn.close();
   let pass: Promise<string> | undefined;
+  let passphraseDone = () => {};
+  /** Settles once the passphrase was read (or reading it failed). */
+  const passphraseRead = new Promise<void>((resolve) => { passphraseDone = resolve; });
   const ctx: FetchContext = {
     env,
     interactive: true,
@@ -98,37 +102,50 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
         await sleep(delayMs);
       }
       return readPassphrase('os.secure passphrase: ', { confirm: false });
-    })(),
+    })().finally(() => passphraseDone()),
   };
 
   const put: Record<string, Unlocked> = {};
   const now = Date.now();
   // os.secure first: its prompt comes before any slow remote vault.
   const order = [...groups.keys()].sort((a, b) => Number(b === 'os.secure') - Number(a === 'os.secure'));
-  for (const id of order) {
-    const refs = groups.get(id)!;
-    let results: Map<string, Error | Fetched>;
+  const fetchGroup = async (id: VaultId): Promise<{ vault: Vault; results: Map<string, Error | Fetched> } | { error: unknown }> => {
     try {
       const vault = await vaultFor(id);
-      results = await vault.fetch(refs, ctx);
-      for (const { name, entry } of refs) {
-        const r = results.get(name);
-        if (r === undefined) failures.push({ name, why: `${id} returned nothing`, required: wanted.get(name)! });
-        else if (r instanceof Error) failures.push({ name, why: messageOf(r), required: wanted.get(name)! });
-        else if (r.expiresAt !== undefined && r.expiresAt <= now) failures.push({ name, why: `${id} returned credentials that have already expired`, required: wanted.get(name)! });
-        else {
-          const v: Unlocked = 'value' in r ? { value: r.value } : { env: r.env };
-          if (r.expiresAt !== undefined) v.expiresAt = r.expiresAt;
-          if (vault.refreshable) v.source = entry.profile === undefined ? { vault: id } : { vault: id, profile: entry.profile };
-          put[name] = v;
-        }
-      }
-    } catch (e) {
-      const wrong = e instanceof WrongPassphrase;
-      if (wrong) wrongPassphrase = true;
-      for (const { name } of refs) failures.push({ name, why: messageOf(e), required: wanted.get(name)!, wrong });
+      return { vault, results: await vault.fetch(groups.get(id)!, ctx) };
+    } catch (error) {
+      return { error };
     }
-  }
+  };
+  // The vaults run side by side, each batching its own keys: the slowest vault sets
+  // the wait, not the sum. os.secure starts first, and the others once its
+  // passphrase is in (or it failed before asking), so no tool writes over the prompt.
+  const first = order[0] === 'os.secure' ? fetchGroup('os.secure') : undefined;
+  if (first) await Promise.race([first, passphraseRead]);
+  const outcomes = await Promise.all(order.map((id, i) => (i === 0 && first ? first : fetchGroup(id))));
+  order.forEach((id, i) => {
+    const refs = groups.get(id)!;
+    const o = outcomes[i]!;
+    if ('error' in o) {
+      const wrong = o.error instanceof WrongPassphrase;
+      if (wrong) wrongPassphrase = true;
+      for (const { name } of refs) failures.push({ name, why: messageOf(o.error), required: wanted.get(name)!, wrong });
+      return;
+    }
+    const { vault, results } = o;
+    for (const { name, entry } of refs) {
+      const r = results.get(name);
+      if (r === undefined) failures.push({ name, why: `${id} returned nothing`, required: wanted.get(name)! });
+      else if (r instanceof Error) failures.push({ name, why: messageOf(r), required: wanted.get(name)! });
+      else if (r.expiresAt !== undefined && r.expiresAt <= now) failures.push({ name, why: `${id} returned credentials that have already expired`, required: wanted.get(name)! });
+      else {
+        const v: Unlocked = 'value' in r ? { value: r.value } : { env: r.env };
+        if (r.expiresAt !== undefined) v.expiresAt = r.expiresAt;
+        if (vault.refreshable) v.source = r.source ?? (entry.profile === undefined ? { vault: id } : { vault: id, profile: entry.profile });
+        put[name] = v;
+      }
+    }
+  });
 
   if (useDaemon && askedPassphrase) await ask({ op: 'backoff', record: wrongPassphrase ? 'failure' : 'success' });
   const names = Object.keys(put);

@@ -17,7 +17,7 @@ const KEEP = new Set([
   'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'KEYRACK_REFRESH_WINDOW', INSECURE_ENV,
   // Not secrets, but background refreshes need them behind a proxy or a private CA.
   'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy', 'AWS_CA_BUNDLE',
-  'KEYRACK_AWS_TIMEOUT', 'KEYRACK_OP_TIMEOUT', 'KEYRACK_SSO_LOGIN_TIMEOUT',
+  'KEYRACK_AWS_TIMEOUT', 'KEYRACK_OP_TIMEOUT', 'KEYRACK_SSO_LOGIN_TIMEOUT', 'KEYRACK_HASHICORP_TIMEOUT',
 ]);
 
 function kept(name: string): boolean {

@@ -94,7 +94,7 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
       life.armIdle();
     },
     canRefresh,
-    refresh: (name, source) => refreshFrom(name, source, log),
+    refresh: (name, source, current) => refreshFrom(name, source, current, log),
   });
 
   const status = (): DaemonStatus => ({

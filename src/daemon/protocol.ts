@@ -16,6 +16,11 @@ import type { HeldKey, Unlocked } from '../secret.js';
 /** The values the wire carries (src/secret.ts). */
 export type { HeldKey, Secret, Source, Unlocked } from '../secret.js';
 
+/** Bounds on Source.state. */
+const MAX_STATE_ENTRIES = 32;
+const MAX_STATE_VALUE = 16 * 1024;
+const STATE_NAME = /^[A-Za-z][A-Za-z0-9]{0,31}$/;
+
 export interface Hello {
   keyrack: typeof PROTOCOL_VERSION;
   pid: number;
@@ -202,6 +207,15 @@ function secretOf(v: unknown): (Unlocked) | string {
     const s = v.source;
     if (!isObj(s) || typeof s.vault !== 'string' || (s.profile !== undefined && typeof s.profile !== 'string')) return 'bad source';
     out.source = s.profile === undefined ? { vault: s.vault } : { vault: s.vault, profile: s.profile };
+    if (s.state !== undefined) {
+      if (!isObj(s.state) || Object.keys(s.state).length > MAX_STATE_ENTRIES) return 'bad source';
+      const state: Record<string, string> = {};
+      for (const [k, val] of Object.entries(s.state)) {
+        if (!STATE_NAME.test(k) || !goodText(val) || val.length > MAX_STATE_VALUE) return 'bad source';
+        state[k] = val;
+      }
+      out.source.state = state;
+    }
   }
   return out;
 }

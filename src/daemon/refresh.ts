@@ -5,7 +5,7 @@
  * scheduled.
  */
 import { isVaultId } from '../registry.js';
-import type { Fetched, Source } from '../secret.js';
+import type { Fetched, Secret, Source } from '../secret.js';
 import type { Log } from './log.js';
 
 /** True when the daemon may re-fetch values from this source. */
@@ -13,19 +13,25 @@ export function canRefresh(source: Source): boolean {
   return isVaultId(source.vault);
 }
 
-/** Fetches `name` again from `source`; throws when the vault cannot give it without a person. */
-export async function refreshFrom(name: string, source: Source, log: Log): Promise<Fetched> {
+/**
+ * Fetches `name` again from `source` (`current`: the value held now, which a vault
+ * that renews, such as a Vault lease, keeps); throws when the vault cannot give it
+ * without a person.
+ */
+export async function refreshFrom(name: string, source: Source, current: Secret, log: Log): Promise<Fetched> {
   if (!isVaultId(source.vault)) throw new Error(`unknown vault ${source.vault}`);
   const { vaultFor } = await import('../vaults/index.js');
   const vault = await vaultFor(source.vault);
   if (!vault.refreshable) throw new Error(`${source.vault} values are not refreshable`);
-  const entry = source.profile === undefined ? { vault: source.vault } : { vault: source.vault, profile: source.profile };
-  const got = (await vault.fetch([{ name, entry }], {
+  const ctx = {
     env: process.env,
     interactive: false,
     passphrase: () => Promise.reject(new Error('no passphrase prompt inside the daemon')),
-    progress: (m) => log.line(`refresh ${name}: ${m}`),
-  })).get(name);
+    progress: (m: string) => log.line(`refresh ${name}: ${m}`),
+  };
+  if (vault.refresh) return vault.refresh(name, source, ctx, current);
+  const entry = source.profile === undefined ? { vault: source.vault } : { vault: source.vault, profile: source.profile };
+  const got = (await vault.fetch([{ name, entry }], ctx)).get(name);
   if (got === undefined) throw new Error('the vault returned nothing');
   if (got instanceof Error) throw got;
   return got;

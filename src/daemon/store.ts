@@ -50,8 +50,8 @@ export interface StoreOptions {
   onChange(): void;
   /** True when the vault of this source can be re-fetched by the daemon. */
   canRefresh(source: Source): boolean;
-  /** Re-fetches one key without prompting. */
-  refresh(name: string, source: Source): Promise<Fetched>;
+  /** Re-fetches one key without prompting (`current`: the value held now, which a renewal keeps). */
+  refresh(name: string, source: Source, current: Secret): Promise<Fetched>;
   log(line: string): void;
   refreshWindowMs?: number;
   now?: () => number;
@@ -185,7 +185,7 @@ export class Store {
     e.retryAt = this.now() + Math.max(5000, this.refreshWindowMs / 5);
     let fetched: Fetched | undefined;
     try {
-      fetched = await this.opts.refresh(name, source);
+      fetched = await this.opts.refresh(name, source, e.secret);
     } catch (err) {
       this.opts.log(`refresh of ${name} from ${source.vault} failed: ${(err as Error).message}; it expires as scheduled`);
     }
@@ -194,6 +194,8 @@ export class Store {
     if (fetched) {
       const extends_ = fetched.expiresAt === undefined || fetched.expiresAt > (e.vaultExpiresAt ?? 0);
       e.secret = 'value' in fetched ? { value: fetched.value } : { env: { ...fetched.env } };
+      // A renewed or re-read lease: the next refresh starts from it.
+      if (fetched.source && this.opts.canRefresh(fetched.source)) e.source = fetched.source;
       if (fetched.expiresAt === undefined) delete e.vaultExpiresAt;
       else e.vaultExpiresAt = fetched.expiresAt;
       e.expiresAt = Math.min(e.deadline, e.vaultExpiresAt ?? e.deadline);

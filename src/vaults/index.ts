@@ -15,5 +15,17 @@ export async function vaultFor(id: VaultId): Promise<Vault> {
       return (await import('./onepassword.js')).vault;
     case 'aws.sso':
       return (await import('./awssso.js')).vault;
+    case 'pass':
+      return (await import('./pass.js')).vault;
+    case 'keyring':
+      return (await import('./keyring.js')).vault;
+    case 'hashicorp':
+      return (await import('./hashicorp.js')).vault;
+    case 'aws.secrets':
+      return (await import('./aws-secrets.js')).vault;
+    case 'aws.ssm':
+      return (await import('./aws-ssm.js')).vault;
+    case 'cmd':
+      return (await import('./cmd.js')).vault;
   }
 }

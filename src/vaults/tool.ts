@@ -51,6 +51,11 @@ export interface ToolOptions {
   onOutput?: (chunk: Buffer) => void;
   /** Aborts the run early (the tool is killed) — e.g. a login given up on. */
   signal?: AbortSignal;
+  /**
+   * Run it in a process group of its own and kill the whole group on timeout, for
+   * tools that leave the work to a child (pass runs gpg) which must not outlive it.
+   */
+  group?: boolean;
 }
 
 const MAX_OUTPUT = 4 * 1024 * 1024;
@@ -63,7 +68,7 @@ const MAX_OUTPUT = 4 * 1024 * 1024;
 export function runTool(path: string, args: string[], opts: ToolOptions): Promise<ToolResult & { spawnError?: NodeJS.ErrnoException }> {
   return new Promise((resolve) => {
     const stdio: StdioOptions = [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'];
-    const child = spawn(path, args, { env: opts.env, stdio, shell: false, windowsHide: true });
+    const child = spawn(path, args, { env: opts.env, stdio, shell: false, windowsHide: true, detached: opts.group === true });
     const out: Buffer[] = [];
     let outLen = 0;
     let err = '';
@@ -88,7 +93,10 @@ export function runTool(path: string, args: string[], opts: ToolOptions): Promis
 
     const kill = () => {
       // SIGKILL: a hung tool may ignore SIGTERM, and we have nothing to save.
-      try { child.kill('SIGKILL'); } catch { /* already gone */ }
+      try {
+        if (opts.group === true && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch { /* already gone */ }
     };
     const timer = setTimeout(() => { timedOut = true; kill(); }, opts.timeoutMs);
     const onAbort = () => kill();

@@ -1,12 +1,13 @@
 /**
  * One interface for every vault. Local vaults (os.secure, os.direct) keep values;
- * remote ones (1password, aws.sso) keep only a reference and fetch on unlock.
+ * remote ones (1password, aws.sso, pass, keyring, hashicorp, aws.secrets, aws.ssm,
+ * cmd) keep only a reference and fetch on unlock.
  * `fetch` takes many keys at once so a vault can share work between them:
  * os.secure runs scrypt once per unlock, 1password runs `op` calls concurrently.
  */
 import type { Env } from '../paths.js';
 import type { RegistryEntry, VaultId } from '../registry.js';
-import type { Fetched } from '../secret.js';
+import type { Fetched, Secret, Source } from '../secret.js';
 
 /** What a vault returns (src/secret.ts: the vaults and the daemon share it). */
 export type { Fetched } from '../secret.js';
@@ -37,4 +38,10 @@ export interface Vault {
   validate?(entry: RegistryEntry): string | null;
   /** Fetches keys; a failure of one key is that key's Error, not the whole call's. */
   fetch(keys: KeyRef[], ctx: FetchContext): Promise<Map<string, Fetched | Error>>;
+  /**
+   * The daemon's re-fetch of one held value before it expires, from the source
+   * it was put with (e.g. renewing a Vault lease, which keeps `current`). Without it, the daemon calls
+   * fetch with an entry made of the source's vault and profile.
+   */
+  refresh?(name: string, source: Source, ctx: FetchContext, current: Secret): Promise<Fetched>;
 }

@@ -15,6 +15,12 @@ const FIELDS: Record<string, string[]> = {
   'os.direct': ['name', 'vault', 'state'],
   '1password': ['name', 'vault', 'ref', 'state'],
   'aws.sso': ['name', 'vault', 'profile', 'state'],
+  pass: ['name', 'vault', 'ref', 'state'],
+  keyring: ['name', 'vault', 'ref', 'state'],
+  hashicorp: ['name', 'vault', 'ref', 'state'],
+  'aws.secrets': ['name', 'vault', 'ref', 'state'],
+  'aws.ssm': ['name', 'vault', 'ref', 'profile', 'state'],
+  cmd: ['name', 'vault', 'argv', 'state'],
 };
 
 /** Checks a document against the version-1 schema; returns its keys. */
@@ -28,7 +34,10 @@ function checkSchema(doc: unknown): Array<Record<string, string>> {
   for (const k of keys) {
     assert.ok(Object.hasOwn(FIELDS, k.vault!), `known vault: ${k.vault}`);
     assert.deepEqual(Object.keys(k), FIELDS[k.vault!], `fields of a ${k.vault} key`);
-    for (const v of Object.values(k)) assert.equal(typeof v, 'string');
+    for (const [f, v] of Object.entries(k)) {
+      if (f === 'argv') assert.ok(Array.isArray(v) && v.length > 0 && v.every((a: unknown) => typeof a === 'string'), 'argv: a list of strings');
+      else assert.equal(typeof v, 'string', f);
+    }
     assert.match(k.name!, /^[A-Za-z_][A-Za-z0-9_.-]*$/);
     assert.ok(k.vault === 'os.direct' ? k.state === 'stored' : k.state === 'locked' || k.state === 'unlocked', `${k.name}: ${k.state}`);
   }
@@ -48,6 +57,13 @@ describe('list --json schema', () => {
       [['set', 'D.direct', '--vault', 'os.direct'], 'v'],
       [['set', 'OP', '--vault', '1password', '--ref', 'op://Private/npm/token']],
       [['set', 'AWS_PROD', '--vault', 'aws.sso', '--profile', 'prod']],
+      [['set', 'PASS', '--vault', 'pass', '--ref', 'team/db#user']],
+      // No value on stdin: a reference to an existing keyring item (no keyring needed to set it).
+      [['set', 'RING', '--vault', 'keyring', '--ref', 'service=github,user=me'], ''],
+      [['set', 'VAULT', '--vault', 'hashicorp', '--ref', 'secret/app#token']],
+      [['set', 'SM', '--vault', 'aws.secrets', '--ref', 'prod/db#password']],
+      [['set', 'SSM', '--vault', 'aws.ssm', '--ref', '/prod/api/key', '--profile', 'prod']],
+      [['set', 'CMD', '--vault', 'cmd', '--', 'printf', '%s', 'x y']],
     ];
     for (const [args, input] of sets) {
       const r = await keyrack(args, { env: sb.env, input });
@@ -65,8 +81,14 @@ describe('list --json schema', () => {
     assert.deepEqual(keys, [
       { name: 'AWS_PROD', vault: 'aws.sso', profile: 'prod', state: 'locked' },
       { name: 'A_SECURE_HELD', vault: 'os.secure', state: 'unlocked' },
+      { name: 'CMD', vault: 'cmd', argv: ['printf', '%s', 'x y'], state: 'locked' },
       { name: 'D.direct', vault: 'os.direct', state: 'stored' },
       { name: 'OP', vault: '1password', ref: 'op://Private/npm/token', state: 'locked' },
+      { name: 'PASS', vault: 'pass', ref: 'team/db#user', state: 'locked' },
+      { name: 'RING', vault: 'keyring', ref: 'service=github,user=me', state: 'locked' },
+      { name: 'SM', vault: 'aws.secrets', ref: 'prod/db#password', state: 'locked' },
+      { name: 'SSM', vault: 'aws.ssm', ref: '/prod/api/key', profile: 'prod', state: 'locked' },
+      { name: 'VAULT', vault: 'hashicorp', ref: 'secret/app#token', state: 'locked' },
       { name: 'b_secure', vault: 'os.secure', state: 'locked' },
     ]);
     await keyrack(['daemon', 'stop'], { env: sb.env });
