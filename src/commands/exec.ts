@@ -13,6 +13,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { isatty } from 'node:tty';
 import { UserError } from '../errors.js';
+import { withUserCoreLimit } from '../notrace.js';
 import { currentDir, resolveScope, type Scope } from '../scope.js';
 
 const say = (msg: string) => {
@@ -106,7 +107,8 @@ function runChild(cmd: string[], env: NodeJS.ProcessEnv): Promise<number> {
       for (const [sig, h] of handlers) process.off(sig, h);
       resolve(code);
     };
-    child = spawn(file, args, { stdio: 'inherit', env });
+    // The command is the user's: it gets their core limit back (keyrack's own is 0).
+    child = withUserCoreLimit(() => spawn(file, args, { stdio: 'inherit', env }));
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') {
         say(`${file}: command not found`);

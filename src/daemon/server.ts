@@ -9,6 +9,7 @@ import { createServer, type Socket } from 'node:net';
 import { KeyrackError } from '../errors.js';
 import { bumpGeneration } from '../generation.js';
 import { loadNative } from '../native.js';
+import { protectProcess } from '../notrace.js';
 import { files, socketPath, uid, type Env } from '../paths.js';
 import { isVaultId } from '../registry.js';
 import { formatDuration, parseDuration } from './duration.js';
@@ -66,12 +67,9 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
   scrubOwnEnv();
   process.chdir('/');
 
-  let dumpable: boolean | null = null;
-  const addon = loadNative();
-  if (addon) {
-    addon.setNonDumpable();
-    dumpable = addon.isDumpable();
-  }
+  // No core file, non-dumpable (the latter only with the native module).
+  const protection = protectProcess();
+  const dumpable: boolean | null = loadNative() ? !protection.nonDumpable : null;
 
   // We hold the lock, so whatever is at the path is a dead daemon's leftover.
   try {
