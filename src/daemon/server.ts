@@ -17,7 +17,7 @@ import { AuditLog, callerOf, releaseCaller, type Caller } from './audit.js';
 import { Log } from './log.js';
 import { firstFrame, listen, takeLock } from './socket.js';
 import { scrubOwnEnv, USER_DAEMON_ENV } from './env.js';
-import { callerCheck, checkSocketPath, type CallerCheck } from './peer.js';
+import { callerCheck, checkSocketPath, type CallerCheck, type Verdict } from './peer.js';
 import {
   encodeFrame, FrameDecoder, IDLE_TIMEOUT_MS, MAX_FRAME, PROTOCOL_VERSION, parseRequest,
   type DaemonStatus, type Hello, type Request, type Response,
@@ -121,7 +121,8 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
     },
   });
 
-  const server = createServer({ pauseOnConnect: false });
+  // Paused: nothing is read from a caller before it passed the check (serve resumes it).
+  const server = createServer({ pauseOnConnect: true });
   server.maxConnections = MAX_CONNECTIONS;
 
   function armIdle(): void {
@@ -224,7 +225,19 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
     }
   }
 
-  function serve(s: Socket): void {
+  /**
+   * A refused caller costs one check, one short write and a close: it is never read
+   * (pauseOnConnect), holds no timer, state or idle-keeping slot, and only the
+   * rate-limited audit record and log line note it; so a flood of them cannot
+   * starve the owner, keep the daemon alive, or fill maxConnections.
+   */
+  function refuse(s: Socket, verdict: Verdict & { ok: false }): void {
+    s.on('error', () => { /* it may be gone already */ });
+    if (audit.refused(verdict, verdict.reason)) log.line(`refused pid ${verdict.pid ?? '?'} uid ${verdict.uid ?? '?'}: ${verdict.reason}`);
+    s.end(encodeFrame({ error: 'refused', reason: verdict.reason }), () => s.destroy());
+  }
+
+  function serve(s: Socket, verdict: Verdict & { ok: true }): void {
     s.on('error', () => { /* a client vanished; 'close' cleans up */ });
     conns.add(s);
     armIdle();
@@ -232,15 +245,6 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
       conns.delete(s);
       armIdle();
     });
-    const verdict = check.verify(s);
-    if (!verdict.ok) {
-      // Rate-limited with the audit record, so a flood of refused callers cannot grow the log.
-      if (audit.refused(verdict, verdict.reason)) log.line(`refused pid ${verdict.pid ?? '?'} uid ${verdict.uid ?? '?'}: ${verdict.reason}`);
-      s.on('data', () => { /* ignored: nothing it says matters */ });
-      s.setTimeout(2000, () => s.destroy());
-      s.end(encodeFrame({ error: 'refused', reason: verdict.reason }));
-      return;
-    }
     const who = verdict.pid === null ? 'unchecked peer' : `pid ${verdict.pid}`;
     const caller = callerOf(verdict);
     s.on('close', () => releaseCaller(caller));
@@ -288,11 +292,15 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
       }
     });
     s.write(encodeFrame(hello));
+    s.resume();
   }
 
   server.on('connection', (s: Socket) => {
     try {
-      serve(s);
+      // The caller check before anything else: no hello, JSON or state for a refused peer.
+      const verdict = check.verify(s);
+      if (verdict.ok) serve(s, verdict);
+      else refuse(s, verdict);
     } catch (e) {
       log.line(`connection setup failed: ${(e as Error).message}`);
       s.destroy();
