@@ -5,14 +5,16 @@
  * the daemon's own session, succeeds with the right values; the flood gets only
  * refusals; and the daemon is left holding no more descriptors than before. How
  * fast the owner is served meanwhile is measured in bench/flood.ts, not asserted.
+ * And when a backlog is full all the same, the client waits instead of failing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { KEYRACK, ROOT, needsRoot, sandbox } from './helpers.ts';
+import { KEYRACK, ROOT, needsRoot, requireTool, sandbox } from './helpers.ts';
+import { socketPath } from '../src/paths.ts';
 
 const OWNER = join(ROOT, 'test', 'daemon', 'owner.ts');
 const FLOOD = join(ROOT, 'test', 'daemon', 'flood.mjs');
@@ -80,6 +82,32 @@ test('during a flood of refused connections from another session, every GET of t
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     // A daemon of another session refuses cleanup()'s stop: ended by its pid if the owner could not.
     try { if (daemonPid) process.kill(daemonPid, 'SIGTERM'); } catch { /* stopped by the owner */ }
+    sb.cleanup();
+  }
+});
+
+test('connect EAGAIN (a full listen backlog) is retried: the client waits for room instead of failing', { skip: !requireTool('strace') && 'strace' }, async () => {
+  const sb = sandbox();
+  const go = join(sb.dir, 'go');
+  const trace = join(sb.dir, 'connect.trace');
+  const fake = spawn('python3', [join(ROOT, 'test', 'daemon', 'backlog.py'), socketPath(sb.env), go], { env: sb.env });
+  try {
+    assert.equal(await lineReader(fake)(), 'full');
+    const client = spawn('strace', ['-f', '-qq', '-e', 'trace=connect', '-o', trace, process.execPath, '--import', 'tsx', join(ROOT, 'test', 'daemon', 'connect.ts')], { env: sb.env, cwd: ROOT });
+    let out = '';
+    let err = '';
+    client.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    client.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+    const exited = new Promise<number | null>((resolve) => client.once('close', resolve));
+    // The kernel said EAGAIN to the client's connect() at least once: only then make room.
+    const sawEagain = () => existsSync(trace) && /connect\(.*keyrack\.[^"]*\.sock.*= -1 EAGAIN/.test(readFileSync(trace, 'utf8'));
+    for (let i = 0; i < 1500 && client.exitCode === null && !sawEagain(); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(sawEagain(), `the client met a full backlog: ${err}`);
+    writeFileSync(go, '');
+    assert.equal(await exited, 0, `the client waited and connected: ${err}`);
+    assert.equal(out.trim(), String(fake.pid));
+  } finally {
+    fake.kill('SIGKILL');
     sb.cleanup();
   }
 });
