@@ -15,6 +15,7 @@ import { isVaultId } from '../registry.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { AuditLog, callerOf, releaseCaller, type Caller } from './audit.js';
 import { Log } from './log.js';
+import { Refusals } from './refusals.js';
 import { firstFrame, listen, takeLock } from './socket.js';
 import { scrubOwnEnv, USER_DAEMON_ENV } from './env.js';
 import { callerCheck, checkSocketPath, type CallerCheck, type Verdict } from './peer.js';
@@ -123,6 +124,7 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
 
   // Paused: nothing is read from a caller before it passed the check (serve resumes it).
   const server = createServer({ pauseOnConnect: true });
+  const refusals = new Refusals();
   server.maxConnections = MAX_CONNECTIONS;
 
   function armIdle(): void {
@@ -140,6 +142,7 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
     clearTimeout(idleTimer);
     server.close();
     for (const c of conns) c.destroy();
+    refusals.closeAll();
   }
   function closeFiles(): void {
     audit.close();
@@ -225,16 +228,10 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
     }
   }
 
-  /**
-   * A refused caller costs one check, one short write and a close: it is never read
-   * (pauseOnConnect), holds no timer, state or idle-keeping slot, and only the
-   * rate-limited audit record and log line note it; so a flood of them cannot
-   * starve the owner, keep the daemon alive, or fill maxConnections.
-   */
+  /** A flood of refused callers costs little (refusals.ts); the audit record and log line are rate-limited. */
   function refuse(s: Socket, verdict: Verdict & { ok: false }): void {
-    s.on('error', () => { /* it may be gone already */ });
     if (audit.refused(verdict, verdict.reason)) log.line(`refused pid ${verdict.pid ?? '?'} uid ${verdict.uid ?? '?'}: ${verdict.reason}`);
-    s.end(encodeFrame({ error: 'refused', reason: verdict.reason }), () => s.destroy());
+    refusals.refuse(s, verdict.reason);
   }
 
   function serve(s: Socket, verdict: Verdict & { ok: true }): void {
