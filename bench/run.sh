@@ -2,11 +2,17 @@
 # The bench command (`npm run bench`, `npm run bench -- --quick` for a short run):
 # installs what keyrack is compared against when it is missing, builds, then runs
 # every comparison in a sandbox (bench/compare.ts): one table on stdout, the same
-# as JSON in bench/results/latest.json.
+# as JSON in bench/results/latest.json. `npm run bench -- --flood [--quick]`: the
+# flood of refused callers instead (bench/flood.ts; root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/need-tools.sh bench direnv strace zsh fish age cc=gcc
 scripts/build-all.sh
 
+# --flood: the owner's GET during a flood of refused connections (bench/flood.ts), as root.
+if [ "${1:-}" = --flood ]; then
+  shift
+  exec node --import tsx bench/flood.ts "$@"
+fi
 exec node --import tsx bench/compare.ts "$@"

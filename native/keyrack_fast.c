@@ -26,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -37,6 +39,27 @@ extern char **environ;
 static char **fallback_argv;
 static int exporting;
 
+/* The user's core limit, replaced while this process may hold values (the daemon's
+ * answers carry them) and given back before exec runs the command or hands over to
+ * the Node CLI, which start with the user's own `ulimit -c` (the CLI then drops its
+ * own again, src/notrace.ts). */
+static struct rlimit user_core;
+static int core_lowered;
+
+/* No core file, no ptrace or /proc/<pid>/mem for the user's other processes. */
+static void protect_process(void) {
+  if (getrlimit(RLIMIT_CORE, &user_core) == 0) {
+    struct rlimit none = { 0, user_core.rlim_max };
+    core_lowered = setrlimit(RLIMIT_CORE, &none) == 0;
+  }
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/* Before execve, which makes the new program dumpable again by itself. */
+static void give_back_core_limit(void) {
+  if (core_lowered) setrlimit(RLIMIT_CORE, &user_core);
+}
+
 /* Hands the work to the Node CLI: `NODE SCRIPT export SHELL`. */
 static void fallback(void) {
   /* Node reads and parses this CA bundle at start-up (~40 ms here), and export
@@ -44,6 +67,9 @@ static void fallback(void) {
    * deny-list), so that work is dropped on the prompt's path. exec keeps it: the
    * command it runs may need it. */
   if (exporting) unsetenv("NODE_EXTRA_CA_CERTS");
+  /* The export-only Node runs no command of the user's: it keeps our core limit 0
+   * (it holds values too, and loading the addon would cost the prompt 1.5 ms). */
+  if (!exporting) give_back_core_limit();
   execv(fallback_argv[0], fallback_argv);
   fprintf(stderr, "keyrack: cannot run %s: %s\n", fallback_argv[0], strerror(errno));
   _exit(1);
@@ -385,6 +411,7 @@ static int fast_exec(int argc, char **argv) {
     if (*v == ',') v++;
     else if (*v != '}') fallback();
   }
+  give_back_core_limit();
   execvp(cmd[0], cmd);
   /* Not found, not executable: the Node CLI says so with the usual exit codes. */
   fallback();
@@ -392,6 +419,7 @@ static int fast_exec(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+  protect_process();
   if (argc < 3) {
     fprintf(stderr, "usage: keyrack-fast NODE SCRIPT ARGS...\n");
     return 2;

@@ -10,9 +10,13 @@
  *                   processes can then neither ptrace us nor read /proc/<pid>/mem.
  *  isDumpable()     for doctor and tests.
  *  flock(fd, op, wait)  flock(2); returns false when !wait and the lock is taken.
+ *  protectProcess() RLIMIT_CORE soft limit 0 and non-dumpable, for every process
+ *                   that holds a value; returns the soft core limit it replaced.
+ *  setCoreLimit(soft)  gives that soft limit back, for a child that is the user's own.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <node_api.h>
 #include <signal.h>
@@ -21,6 +25,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -195,6 +200,41 @@ static napi_value Flock(napi_env env, napi_callback_info info) {
   return v;
 }
 
+/* A process holding a value must leave no core file (a SIGQUIT or crash would write
+   the value to disk) and refuse ptrace and /proc/<pid>/mem to the user's other
+   processes. Only the soft limit drops: the hard one stays, so the user's own limit
+   can be given back to the command `exec` runs (setCoreLimit). */
+static napi_value ProtectProcess(napi_env env, napi_callback_info info) {
+  (void)info;
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_CORE, &rl) != 0) return throw_errno(env, "getrlimit(RLIMIT_CORE)", errno);
+  double previous = rl.rlim_cur == RLIM_INFINITY ? INFINITY : (double)rl.rlim_cur;
+  rl.rlim_cur = 0;
+  if (setrlimit(RLIMIT_CORE, &rl) != 0) return throw_errno(env, "setrlimit(RLIMIT_CORE)", errno);
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return throw_errno(env, "prctl(PR_SET_DUMPABLE)", errno);
+  napi_value v;
+  napi_create_double(env, previous, &v);
+  return v;
+}
+
+/* setCoreLimit(soft): Infinity for unlimited; never above the hard limit. */
+static napi_value SetCoreLimit(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg;
+  double soft;
+  if (napi_get_cb_info(env, info, &argc, &arg, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_double(env, arg, &soft) != napi_ok || !(soft >= 0)) {
+    napi_throw_type_error(env, NULL, "expected a core size limit (bytes, or Infinity)");
+    return NULL;
+  }
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_CORE, &rl) != 0) return throw_errno(env, "getrlimit(RLIMIT_CORE)", errno);
+  rl.rlim_cur = isinf(soft) ? RLIM_INFINITY : (rlim_t)soft;
+  if (rl.rlim_max != RLIM_INFINITY && (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > rl.rlim_max)) rl.rlim_cur = rl.rlim_max;
+  if (setrlimit(RLIMIT_CORE, &rl) != 0) return throw_errno(env, "setrlimit(RLIMIT_CORE)", errno);
+  return NULL;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"peerCred", NULL, PeerCred, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -202,6 +242,8 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"setNonDumpable", NULL, SetNonDumpable, NULL, NULL, NULL, napi_enumerable, NULL},
     {"isDumpable", NULL, IsDumpable, NULL, NULL, NULL, napi_enumerable, NULL},
     {"flock", NULL, Flock, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"protectProcess", NULL, ProtectProcess, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"setCoreLimit", NULL, SetCoreLimit, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -167,10 +167,18 @@ function joinOptionValues(argv: string[]): string[] {
   return out;
 }
 
+/**
+ * The commands whose process comes to hold a value (a passphrase, an identity, a
+ * key's value): made core-less and non-dumpable before they start (src/notrace.ts).
+ * One list, here, so a new command cannot forget it one file away.
+ */
+const HOLDS_VALUES = new Set(['init', 'set', 'get', 'unlock', 'exec', 'import', 'export']);
+
 async function main(rawArgv: string[]): Promise<number> {
   // exec's arguments after its own options belong to the command: never rewritten.
   const argv = rawArgv[2] === 'exec' ? rawArgv : joinOptionValues(rawArgv);
   try {
+    if (HOLDS_VALUES.has(argv[2] ?? '')) (await import('./notrace.js')).protectProcess();
     if (argv[2] === 'exec' && !asksExecHelp(argv.slice(3))) return (await runExec(argv.slice(3))) ?? 0;
     let pending: Promise<number | void> | undefined;
     const cli = build((p) => { pending = p; });

@@ -32,6 +32,10 @@ interface Addon {
   setNonDumpable(): void;
   isDumpable(): boolean;
   flock(fd: number, op: 'ex' | 'sh' | 'un', wait: boolean): boolean;
+  /** RLIMIT_CORE soft limit 0 + PR_SET_DUMPABLE 0; returns the soft limit it replaced (Infinity: unlimited). */
+  protectProcess(): number;
+  /** Sets the RLIMIT_CORE soft limit (Infinity: unlimited), capped at the hard limit. */
+  setCoreLimit(soft: number): void;
 }
 
 let addon: Addon | undefined;

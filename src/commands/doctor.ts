@@ -4,7 +4,7 @@
  * are reported but do not fail.
  */
 import { execFileSync } from 'node:child_process';
-import { lstatSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { messageOf } from '../errors.js';
 import { nativeLoadError } from '../native.js';
@@ -18,7 +18,47 @@ import { findOnPath } from '../vaults/tool.js';
 import { vaultFindings } from './doctor-vaults.js';
 
 type Level = 'ok' | 'warn' | 'FAIL';
-interface Finding { level: Level; what: string; fix?: string }
+export interface Finding { level: Level; what: string; fix?: string }
+
+export const PTRACE_SCOPE = '/proc/sys/kernel/yama/ptrace_scope';
+const RAISE_PTRACE_SCOPE = 'sudo sysctl kernel.yama.ptrace_scope=1; to keep it across boots: ' +
+  'echo kernel.yama.ptrace_scope=1 | sudo tee /etc/sysctl.d/10-ptrace.conf';
+
+/**
+ * What Yama's ptrace_scope (the file's content; null: no Yama) leaves open: values
+ * keyrack handed to your shells and commands sit in their memory and environment,
+ * where your uid's other processes, in any login session, can read them. Yama
+ * restricts ptrace attach and /proc/<pid>/mem, never /proc/<pid>/environ.
+ */
+export function ptraceFinding(scope: string | null): Finding {
+  const environ = 'their /proc/<pid>/environ is readable by your uid whatever ptrace_scope says';
+  if (scope === null) {
+    return {
+      level: 'warn',
+      what: `ptrace: Yama not available (no ${PTRACE_SCOPE}): any process of your uid, in any login session, can ptrace your shells and commands and read the values keyrack gave them; ${environ}`,
+      fix: 'a kernel built with Yama (CONFIG_SECURITY_YAMA), then kernel.yama.ptrace_scope=1 in /etc/sysctl.d/',
+    };
+  }
+  const n = Number(scope.trim());
+  if (!Number.isInteger(n) || n < 0) return { level: 'warn', what: `ptrace: ${PTRACE_SCOPE} says ${JSON.stringify(scope.trim())}, not a number`, fix: RAISE_PTRACE_SCOPE };
+  if (n === 0) {
+    return {
+      level: 'warn',
+      what: `ptrace: Yama ptrace_scope 0: any process of your uid, in any login session, can ptrace your shells and commands and read the values keyrack gave them; ${environ}`,
+      fix: RAISE_PTRACE_SCOPE,
+    };
+  }
+  const who = n === 1 ? 'only a process\'s ancestors (a debugger that started it) may ptrace it' : n === 2 ? 'only root may ptrace' : 'nobody may ptrace';
+  return { level: 'ok', what: `ptrace: Yama ptrace_scope ${n}: ${who}; ${environ}` };
+}
+
+function readPtraceScope(): string | null {
+  try {
+    return readFileSync(PTRACE_SCOPE, 'utf8');
+  } catch {
+    return null;
+  }
+}
 
 function versionOf(path: string, env: NodeJS.ProcessEnv): string {
   try {
@@ -95,6 +135,7 @@ async function checks(env: NodeJS.ProcessEnv): Promise<Finding[]> {
   } else {
     f.push({ level: 'ok', what: `session: audit session ${sid}; the daemon serves only this login session` });
   }
+  f.push(ptraceFinding(readPtraceScope()));
 
   let sock: string | undefined;
   try {

@@ -15,6 +15,7 @@ import { isatty } from 'node:tty';
 import { daemonHeld } from '../daemon/source.js';
 import { assertReady, words } from '../env/readiness.js';
 import { resolveScope, type Scope } from '../env/scope.js';
+import { withUserCoreLimit } from '../notrace.js';
 import { printable } from '../printable.js';
 
 const say = (msg: string) => {
@@ -87,7 +88,8 @@ function runChild(cmd: string[], env: NodeJS.ProcessEnv): Promise<number> {
       for (const [sig, h] of handlers) process.off(sig, h);
       resolve(code);
     };
-    child = spawn(file, args, { stdio: 'inherit', env });
+    // The command is the user's: it gets their core limit back (keyrack's own is 0).
+    child = withUserCoreLimit(() => spawn(file, args, { stdio: 'inherit', env }));
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') {
         say(`${file}: command not found`);

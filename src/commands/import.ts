@@ -7,6 +7,7 @@
  * only, never values.
  */
 import { readFileSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { UserError } from '../errors.js';
 import { bumpGeneration } from '../generation.js';
 import { dropHeldKeys } from '../held.js';
@@ -18,7 +19,9 @@ import { isValueVault, KeysExist, storeValues, VALUE_VAULTS } from '../storekeys
 const isStdin = (file: string) => file === '/dev/stdin';
 
 function readFile(file: string): Buffer {
-  if (isStdin(file) && process.stdin.isTTY) throw new UserError('import -: stdin is a terminal; pipe a dotenv file in (… | keyrack import -)');
+  // isatty(0), not process.stdin.isTTY: creating that stream makes a pipe on fd 0
+  // non-blocking, and readFileSync(0) then fails with EAGAIN on a slow writer (op inject).
+  if (isStdin(file) && isatty(0)) throw new UserError('import -: stdin is a terminal; pipe a dotenv file in (… | keyrack import -)');
   try {
     return readFileSync(isStdin(file) ? 0 : file);
   } catch (e) {

@@ -139,7 +139,8 @@ class Printer {
 
   private cells(r: AuditRecord) {
     const keys = r.op === 'refused' ? `uid ${r.uid ?? '?'}` : r.op === 'suppressed' ? `×${r.count ?? '?'}` : clean((r.keys ?? []).join(','));
-    const exe = r.exe === null || r.exe === undefined ? '?' : clean(r.exe);
+    // A non-dumpable caller shows only its name, in brackets: not a path the kernel vouched for.
+    const exe = typeof r.exe === 'string' ? clean(r.exe) : typeof r.comm === 'string' ? `[${clean(r.comm)}]` : '?';
     return {
       keys,
       pid: r.pid === null || r.pid === undefined ? '-' : String(r.pid),

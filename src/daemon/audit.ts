@@ -16,7 +16,7 @@
  * records away); what the limit held back is counted in a "suppressed" record.
  */
 import {
-  closeSync, fchmodSync, fstatSync, openSync, readlinkSync, renameSync, statSync, writeSync,
+  closeSync, fchmodSync, fstatSync, openSync, readFileSync, readlinkSync, renameSync, statSync, writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { ensureDir } from '../fsutil.js';
@@ -58,6 +58,12 @@ export interface AuditRecord {
   /** readlink /proc/<pid>/exe and cwd at request time; null when unreadable or the process is gone. */
   exe: string | null;
   cwd: string | null;
+  /**
+   * Only when exe is unreadable but the process is there: its name from
+   * /proc/<pid>/comm (which a process can set itself). A non-dumpable caller
+   * (keyrack's own clients are) hides exe and cwd from a daemon that is not root.
+   */
+  comm?: string;
   /** refused: why. */
   reason?: string;
   /** suppressed: refused connections not recorded one by one. */
@@ -87,9 +93,17 @@ export function releaseCaller(c: Caller): void {
 }
 
 /** The caller's executable and cwd now, read through its /proc handle (so never another process's). */
-function whoNow(c: Caller): Pick<AuditRecord, 'exe' | 'cwd'> {
+function whoNow(c: Caller): Pick<AuditRecord, 'exe' | 'cwd' | 'comm'> {
   if (c.proc === null) return { exe: null, cwd: null };
-  return { exe: link(`/proc/self/fd/${c.proc}/exe`), cwd: link(`/proc/self/fd/${c.proc}/cwd`) };
+  const who = { exe: link(`/proc/self/fd/${c.proc}/exe`), cwd: link(`/proc/self/fd/${c.proc}/cwd`) };
+  if (who.exe !== null) return who;
+  let comm: string;
+  try {
+    comm = readFileSync(`/proc/self/fd/${c.proc}/comm`, 'utf8').replace(/\n$/, '');
+  } catch {
+    return who; // gone
+  }
+  return { ...who, comm };
 }
 
 export interface AuditOptions {

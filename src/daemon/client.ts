@@ -26,6 +26,13 @@ const HELLO_TIMEOUT_MS = 5000;
 const REQUEST_TIMEOUT_MS = 15_000;
 const START_TIMEOUT_MS = 10_000;
 
+/** The daemon's listen backlog is full (connect EAGAIN): worth retrying. */
+class DaemonBusy extends KeyrackError {
+  constructor(path: string) {
+    super(`the keyrack daemon at ${path} is flooded with connections (its listen backlog is full); try again — keyrack log --refused shows who`);
+  }
+}
+
 interface Pending {
   resolve(r: OkResponse): void;
   reject(e: Error): void;
@@ -61,7 +68,23 @@ export class DaemonConnection {
     return null;
   }
 
-  private static openAt(path: string, env: Env): Promise<DaemonConnection | null> {
+  /**
+   * connect() on a unix socket fails with EAGAIN while the daemon's listen backlog
+   * is full (a flood of callers it refuses): retried with backoff, about 1 s in all,
+   * before saying so.
+   */
+  private static async openAt(path: string, env: Env): Promise<DaemonConnection | null> {
+    for (let wait = 2; ; wait *= 2) {
+      try {
+        return await DaemonConnection.connectOnce(path, env);
+      } catch (e) {
+        if (!(e instanceof DaemonBusy) || wait > 512) throw e;
+        await sleep(wait / 2 + Math.random() * wait); // jitter: a crowd of clients does not retry in step
+      }
+    }
+  }
+
+  private static connectOnce(path: string, env: Env): Promise<DaemonConnection | null> {
     return new Promise((resolve, reject) => {
       const sock = createConnection(path);
       const decoder = new FrameDecoder();
@@ -85,6 +108,7 @@ export class DaemonConnection {
       sock.setEncoding('utf8');
       sock.on('error', (e: NodeJS.ErrnoException) => {
         if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') done(null);
+        else if (e.code === 'EAGAIN') done(new DaemonBusy(path));
         else if (e.code === 'EACCES') done(new UserError(`cannot connect to ${path}: permission denied (is it someone else's socket? remove it)`));
         else done(new KeyrackError(`cannot connect to the keyrack daemon at ${path}: ${e.message}`));
       });

@@ -9,6 +9,7 @@ import { chmodSync, closeSync, unlinkSync } from 'node:fs';
 import { KeyrackError } from '../errors.js';
 import { bumpGeneration } from '../generation.js';
 import { loadNative } from '../native.js';
+import { protectProcess } from '../notrace.js';
 import { files, socketPath, uid, type Env } from '../paths.js';
 import { formatDuration, parseDuration } from '../duration.js';
 import { AuditLog } from './audit.js';
@@ -59,12 +60,9 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
   scrubOwnEnv();
   process.chdir('/');
 
-  let dumpable: boolean | null = null;
-  const addon = loadNative();
-  if (addon) {
-    addon.setNonDumpable();
-    dumpable = addon.isDumpable();
-  }
+  // No core file, non-dumpable (the latter only with the native module).
+  const protection = protectProcess();
+  const dumpable: boolean | null = loadNative() ? !protection.nonDumpable : null;
 
   // We hold the lock, so whatever is at the path is a dead daemon's leftover.
   try {

@@ -133,20 +133,30 @@ export function callerCheck(env: NodeJS.ProcessEnv): CallerCheck {
       } catch (e) {
         return { ok: false, reason: `cannot read peer credentials: ${(e as Error).message}`, pid: null, uid: null };
       }
-      // Opened before peerInfo proves the pid still names the caller, so it is the caller's.
-      const proc = openProcDir(pid);
-      let info;
-      try {
-        info = addon.peerInfo(fd);
-      } catch (e) {
-        closeFd(proc);
-        return { ok: false, reason: `cannot check the peer's session: ${(e as Error).message}`, pid: null, uid: null };
+      const pinned = (proc: number | null) => {
+        try {
+          return addon.peerInfo(fd);
+        } catch (e) {
+          closeFd(proc);
+          return { ok: false as const, reason: `cannot check the peer's session: ${(e as Error).message}`, pid: null, uid: null };
+        }
+      };
+      // The session first, with nothing opened: a flood of refused peers must stay cheap.
+      const first = pinned(null);
+      if ('ok' in first) return first;
+      pinnedBy = first.pinnedBy;
+      if (first.sessionId !== session) {
+        const theirs = first.sessionId === null ? 'unset' : String(first.sessionId);
+        return { ok: false, reason: `peer audit session ${theirs} is not the daemon's session ${session}`, pid: first.pid, uid: first.uid, session: first.sessionId };
       }
-      pinnedBy = info.pinnedBy;
-      if (info.sessionId !== session) {
+      // Its /proc dir, proved the caller's by a second pinned check after it was opened
+      // (a recycled pid cannot lend its exe and cwd to the audit log).
+      const proc = openProcDir(pid);
+      const info = pinned(proc);
+      if ('ok' in info) return info;
+      if (info.sessionId !== session || info.pid !== pid) {
         closeFd(proc);
-        const theirs = info.sessionId === null ? 'unset' : String(info.sessionId);
-        return { ok: false, reason: `peer audit session ${theirs} is not the daemon's session ${session}`, pid: info.pid, uid: info.uid, session: info.sessionId };
+        return { ok: false, reason: 'the peer changed during the check', pid: info.pid, uid: info.uid, session: info.sessionId };
       }
       return { ok: true, pid: info.pid, uid: info.uid, session: info.sessionId, proc };
     },

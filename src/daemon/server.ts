@@ -9,8 +9,9 @@ import { callerOf, releaseCaller, type AuditLog } from './audit.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Log } from './log.js';
 import { dispatch, type Daemon } from './ops.js';
-import type { CallerCheck } from './peer.js';
+import type { CallerCheck, Verdict } from './peer.js';
 import { encodeFrame, FrameDecoder, IDLE_TIMEOUT_MS, MAX_FRAME, parseRequest, type Hello, type Response } from './protocol.js';
+import { Refusals } from './refusals.js';
 
 /** A client that lets this much of our output pile up unread is dropped. */
 const MAX_UNREAD = 4 * MAX_FRAME;
@@ -32,32 +33,35 @@ export interface ServerParts {
 
 /** The unix-socket server; the caller listens. */
 export function createDaemonServer(parts: ServerParts): Server {
-  const server = createServer({ pauseOnConnect: false });
+  // Paused: nothing is read from a caller before it passed the check (serve resumes it).
+  const server = createServer({ pauseOnConnect: true });
+  const refusals = new Refusals();
   server.maxConnections = MAX_CONNECTIONS;
   server.on('connection', (s: Socket) => {
     try {
-      serve(s, parts);
+      // The caller check before anything else: no hello, JSON or state for a refused peer.
+      const verdict = parts.check.verify(s);
+      if (verdict.ok) serve(s, verdict, parts);
+      else refuse(s, verdict, parts, refusals);
     } catch (e) {
       parts.log.line(`connection setup failed: ${(e as Error).message}`);
       s.destroy();
     }
   });
   server.on('error', (e) => parts.log.line(`server error: ${e.message}`));
+  server.on('close', () => refusals.closeAll());
   return server;
 }
 
-function serve(s: Socket, { check, audit, log, life, daemon, hello, sawSession }: ServerParts): void {
+/** A flood of refused callers costs little (refusals.ts); the audit record and log line are rate-limited. */
+function refuse(s: Socket, verdict: Verdict & { ok: false }, { audit, log }: ServerParts, refusals: Refusals): void {
+  if (audit.refused(verdict, verdict.reason)) log.line(`refused pid ${verdict.pid ?? '?'} uid ${verdict.uid ?? '?'}: ${verdict.reason}`);
+  refusals.refuse(s, verdict.reason);
+}
+
+function serve(s: Socket, verdict: Verdict & { ok: true }, { log, life, daemon, hello, sawSession }: ServerParts): void {
   s.on('error', () => { /* a client vanished; 'close' cleans up */ });
   life.track(s);
-  const verdict = check.verify(s);
-  if (!verdict.ok) {
-    // Rate-limited with the audit record, so a flood of refused callers cannot grow the log.
-    if (audit.refused(verdict, verdict.reason)) log.line(`refused pid ${verdict.pid ?? '?'} uid ${verdict.uid ?? '?'}: ${verdict.reason}`);
-    s.on('data', () => { /* ignored: nothing it says matters */ });
-    s.setTimeout(2000, () => s.destroy());
-    s.end(encodeFrame({ error: 'refused', reason: verdict.reason }));
-    return;
-  }
   const who = verdict.pid === null ? 'unchecked peer' : `pid ${verdict.pid}`;
   const caller = callerOf(verdict);
   s.on('close', () => releaseCaller(caller));
@@ -109,4 +113,5 @@ function serve(s: Socket, { check, audit, log, life, daemon, hello, sawSession }
     }
   });
   s.write(encodeFrame(hello()));
+  s.resume();
 }

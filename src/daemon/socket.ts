@@ -44,11 +44,19 @@ export function firstFrame(path: string): Promise<{ error?: string; reason?: str
   });
 }
 
+/**
+ * Connections the kernel queues before the daemon accepts them. Node's default
+ * (511) let a flood of refused callers fill it, and every other connect() then
+ * failed with EAGAIN. The kernel caps it at net.core.somaxconn (4096 by default
+ * since Linux 5.4); the client also retries EAGAIN briefly (client.ts).
+ */
+export const LISTEN_BACKLOG = 4096;
+
 export function listen(server: Server, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const old = process.umask(0o177); // the socket is born 0600: no window where it is looser
     server.once('error', reject);
-    server.listen(path, () => {
+    server.listen({ path, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -5,10 +5,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { KEYRACK, keyrack, sandbox, type Sandbox } from '../helpers.ts';
+import { blockedIn, fedPipe } from '../fifo.ts';
 import { Pty } from '../pty.ts';
 import { snapshot } from '../snapshot.ts';
 import { parseDotenv } from '../../src/dotenv.ts';
@@ -222,6 +224,26 @@ describe('keyrack import', () => {
     const pty = new Pty([process.execPath, KEYRACK, 'import', '-'], { env: sb.env });
     await pty.expect('stdin is a terminal; pipe a dotenv file in');
     assert.equal(await pty.exited, 2);
+  });
+
+  test('import - waits for a slow writer (as `op inject | keyrack import -` is)', async () => {
+    const pipe = fedPipe(dir);
+    try {
+      pipe.write(`SLOW_A=${SECRET}\n`);
+      const child = spawn(process.execPath, [KEYRACK, 'import', '-', '--vault', 'os.direct'], { env: sb.env, stdio: [pipe.childFd, 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      // The first line is read; the rest has not been written yet.
+      for (let i = 0; i < 1500 && child.exitCode === null && !blockedIn(child.pid!, 'read'); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(child.exitCode, null, `import is still reading, not failed: ${stderr}`);
+      pipe.write('SLOW_B=b\n');
+      pipe.close(); // EOF
+      assert.equal(await exited, 0, stderr);
+      assert.equal(stderr, 'keyrack: imported 2 keys into os.direct: SLOW_A SLOW_B\n');
+    } finally {
+      pipe.close();
+    }
   });
 
   test('usage errors: vault, missing file, empty file', async () => {
