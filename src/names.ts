@@ -26,7 +26,7 @@ export function keyNameProblem(name: string): string | null {
  * Variables that change how programs, loaders or shells behave: a manifest that set
  * them could run code in the user's shell, so they are refused outright.
  */
-const DENIED = new Set([
+export const HARD_NAMES: ReadonlySet<string> = new Set([
   'PATH', 'HOME', 'SHELL', 'USER', 'LOGNAME', 'IFS', 'ENV', 'BASH_ENV', 'CDPATH', 'GLOBIGNORE',
   'PROMPT_COMMAND', 'PS0', 'PS1', 'PS2', 'PS3', 'PS4', 'SHELLOPTS', 'BASHOPTS', 'HISTFILE',
   'FPATH', 'ZDOTDIR', 'ZSH', 'MAILPATH', 'TERM', 'TERMINFO', 'TMPDIR', 'PWD', 'OLDPWD',
@@ -43,13 +43,13 @@ const DENIED = new Set([
   // fish read-only or special variables
   'status', 'pipestatus', 'version', 'hostname', 'history', 'argv', 'umask', 'PWD', 'CMD_DURATION',
 ]);
-const DENIED_PREFIXES = ['LD_', 'DYLD_', 'KEYRACK_', 'BASH_FUNC_', 'DIRENV_', 'fish_', '__fish', '__keyrack'];
+export const HARD_PREFIXES: readonly string[] = ['LD_', 'DYLD_', 'KEYRACK_', 'BASH_FUNC_', 'DIRENV_', 'fish_', '__fish', '__keyrack'];
 
 /** Why an env var name may not be set by a manifest, or null when it may. */
 export function envNameProblem(name: string): string | null {
   if (!ENV_NAME.test(name)) return `${JSON.stringify(name)} is not a valid variable name (${ENV_NAME.source})`;
-  if (DENIED.has(name)) return `${name} changes how programs or shells run; keyrack will not set it`;
-  for (const p of DENIED_PREFIXES) {
+  if (HARD_NAMES.has(name)) return `${name} changes how programs or shells run; keyrack will not set it`;
+  for (const p of HARD_PREFIXES) {
     if (name.startsWith(p)) return `${name} changes how programs or shells run (${p}*); keyrack will not set it`;
   }
   return null;
