@@ -34,6 +34,8 @@ export interface SessionOptions {
   env?: NodeJS.ProcessEnv;
   /** Run the shell under strace, logging every process it starts to this file. */
   straceLog?: string;
+  /** Start it in a fresh audit login session (root: writes /proc/self/loginuid first). */
+  newSession?: boolean;
 }
 
 export class ShellSession {
@@ -84,6 +86,7 @@ export class ShellSession {
       mkdirSync(join(env.XDG_DATA_HOME!, 'fish', 'generated_completions'), { recursive: true });
       argv = ['fish', '-i'];
     }
+    if (o.newSession) argv = ['sh', '-c', 'echo 1000 > /proc/self/loginuid || exit 99; exec "$@"', 'sh', ...argv];
     if (o.straceLog) argv = ['strace', '-f', '-qq', '--seccomp-bpf', '-e', 'trace=execve,fork,vfork,clone,clone3', '-o', o.straceLog, ...argv];
     const s = new ShellSession(shell, new Pty(argv, { env, cwd: o.cwd }), sb);
     await s.pty.expect(PROMPT, 20_000);
