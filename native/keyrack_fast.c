@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,25 @@ static void socket_path(char *out, size_t size, unsigned long long sid) {
   int n = snprintf(out, size, "%s/keyrack.%s.sock", dir, tag);
   /* Too long for sun_path: the Node CLI knows the hashed fallback name. */
   if (n < 0 || (size_t)n >= size || (size_t)n > 107) fallback();
+}
+
+/* The user's opt-in to a user-wide daemon, as src/daemon/user-daemon.ts checks it:
+ * $XDG_CONFIG_HOME/keyrack/user-daemon, a regular file of ours nobody else can write. */
+static int user_daemon_opted_in(void) {
+  const char *xdg = getenv("XDG_CONFIG_HOME");
+  const char *home = getenv("HOME");
+  char path[4200];
+  if (xdg && xdg[0] == '/') snprintf(path, sizeof path, "%s/keyrack/user-daemon", xdg);
+  else {
+    if (!home || home[0] != '/') {
+      struct passwd *pw = getpwuid(getuid());
+      home = pw ? pw->pw_dir : NULL;
+    }
+    if (!home) return 0;
+    snprintf(path, sizeof path, "%s/.config/keyrack/user-daemon", home);
+  }
+  struct stat st;
+  return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == getuid() && (st.st_mode & 022) == 0;
 }
 
 /* ---- I/O with a deadline ---- */
@@ -250,16 +270,16 @@ static char daemon_path[4200];
 /*
  * Connects to this session's daemon, checked before a byte goes out (peer_check.h):
  * uid ours and, when we have an audit session, the process behind the socket in
- * it. With no daemon for this session, the user-wide one (systemd --user), only one
- * that says it serves every session. Anything else: the Node CLI, which checks
- * again and says why.
+ * it. With no daemon for this session, the user-wide one (systemd --user) — only
+ * when the user opted in, and only one that says it serves every session (it wakes
+ * their hooks). Anything else: the Node CLI, which checks again and says why.
  */
 static int connect_daemon(buf_t *line, long long deadline) {
   static struct kr_daemon d;
   unsigned long long sid = kr_own_session();
   socket_path(daemon_path, sizeof daemon_path, sid);
   enum kr_verdict v = kr_connect_daemon(daemon_path, sid, (int)(deadline - kr_now_ms()), &d);
-  if (v == KR_ABSENT && sid != KR_UNSET_SESSION) {
+  if (v == KR_ABSENT && sid != KR_UNSET_SESSION && user_daemon_opted_in()) {
     socket_path(daemon_path, sizeof daemon_path, KR_UNSET_SESSION);
     v = kr_connect_daemon(daemon_path, KR_UNSET_SESSION, (int)(deadline - kr_now_ms()), &d);
     if (v == KR_OK && !strstr(d.hello, "\"shared\":true")) { close(d.fd); fallback(); }

@@ -13,6 +13,7 @@ import { KeyrackError, UserError } from '../errors.js';
 import { files, sessionId, socketPath, userSocketPath, type Env } from '../paths.js';
 import { daemonEnv } from './env.js';
 import { connectServer, shownPath, type ServerCheck } from './peer.js';
+import { userDaemonOptedIn } from './user-daemon.js';
 import {
   encodeFrame, FrameDecoder, PROTOCOL_VERSION,
   type Hello, type HeldKey, type Request, type Response,
@@ -54,12 +55,14 @@ export class DaemonConnection {
    * session (peer.ts connectServer), or the daemon refuses us.
    *
    * A shell in a login session whose session has no daemon uses the user-wide one
-   * (uid-only, started with KEYRACK_USER_DAEMON=1, e.g. by systemd --user) — only
-   * that: any other uid-only daemon is left alone, without a byte sent to it.
+   * (uid-only, started with KEYRACK_USER_DAEMON=1, e.g. by systemd --user) only when
+   * the user opted in (userDaemonOptedIn) — never on the daemon's word — and only one
+   * that says it serves every session (it wakes their hooks); any other is left
+   * alone, without a byte sent to it.
    */
   static async open(env: Env = process.env): Promise<DaemonConnection | null> {
     const own = await DaemonConnection.openAt(socketPath(env, false), false, env);
-    if (own || sessionId() === null) return own;
+    if (own || sessionId() === null || !userDaemonOptedIn(env)) return own;
     // Opportunistic: whatever is wrong there, this session simply has no daemon yet.
     const user = await DaemonConnection.openAt(userSocketPath(env), true, env).catch(() => null);
     if (user && user.hello.mode === 'uid-only' && user.hello.shared === true) return user;
