@@ -19,7 +19,8 @@
  * caller's uid and login session exactly as for every other request, and this client
  * checks the daemon the same way before it sends anything (peer_check.h): a socket
  * planted by another uid or another login session of ours gets nothing, and the Node
- * CLI it hands over to says what is wrong.
+ * CLI it hands over to says what is wrong. And whatever a daemon answers, this client
+ * prints or sets nothing keyrack itself would not (export_check.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "export_check.h"
 #include "peer_check.h"
 
 extern char **environ;
@@ -267,6 +269,32 @@ static void write_all(int fd, const char *p, size_t n) {
 /* The socket we talk to, for messages. */
 static char daemon_path[4200];
 
+/* s with control characters shown as escapes (\e, \x07 …): a path may hold anything. */
+static void put_shown(buf_t *b, const char *s) {
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    char esc[8];
+    if (c == 0x1b) put(b, "\\e", 2);
+    else if (c < 0x20 || c == 0x7f) { snprintf(esc, sizeof esc, "\\x%02x", c); put(b, esc, 4); }
+    else put(b, s, 1);
+  }
+}
+
+/* One line on stderr about what the daemon sent, then the Node CLI, which computes
+ * the answer itself (it takes only values from a daemon, never code or names). */
+static void refuse_answer(const char *what, const char *why) {
+  buf_t m = {0};
+  puts_(&m, "keyrack: refusing the ");
+  puts_(&m, what);
+  puts_(&m, " the daemon on ");
+  put_shown(&m, daemon_path);
+  puts_(&m, " sent: ");
+  puts_(&m, why);
+  puts_(&m, "\n");
+  write_all(2, m.p, m.len);
+  fallback();
+}
+
 /*
  * Connects to this session's daemon, checked before a byte goes out (peer_check.h):
  * uid ours and, when we have an audit session, the process behind the socket in
@@ -327,6 +355,7 @@ static int ask(int fd, buf_t *req, buf_t *line, long long deadline, int need_cod
 }
 
 static int fast_export(const char *shell) {
+  if (!kr_known_shell(shell)) fallback(); /* no rules to check its answer by: Node */
   long long deadline = kr_now_ms() + 5000;
   buf_t line = {0}, req = {0};
   int fd = connect_daemon(&line, deadline);
@@ -341,6 +370,8 @@ static int fast_export(const char *shell) {
   buf_t o = {0}, e = {0};
   if (json_string(&out, &o) < 0 || json_string(&err, &e) < 0) fallback();
   close(fd);
+  char why[160];
+  if (o.len > 0 && kr_check_export(shell, o.p, o.len, why, sizeof why) != 0) refuse_answer("export", why);
   write_all(1, o.p, o.len);
   write_all(2, e.p, e.len);
   return code;
@@ -382,6 +413,13 @@ static int fast_exec(int argc, char **argv) {
   buf_t name = {0}, value = {0};
   while (*v != '}') {
     if (json_string(&v, &name) < 0 || *v++ != ':' || json_string(&v, &value) < 0) fallback();
+    if (!kr_settable_name(name.p, name.len)) {
+      buf_t why = {0};
+      put_shown(&why, name.p);
+      puts_(&why, " is a name keyrack never sets");
+      refuse_answer("variables", why.p);
+    }
+    if (strlen(value.p) != value.len) refuse_answer("variables", "a value holds a NUL byte");
     if (setenv(name.p, value.p, 1) != 0) fallback();
     if (*v == ',') v++;
     else if (*v != '}') fallback();
