@@ -9,7 +9,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 const held = [];
-process.on('exit', () => { for (const c of held) c.kill('SIGKILL'); });
 const reply = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 
 function run(req) {
@@ -50,3 +49,6 @@ for await (const line of createInterface({ input: process.stdin })) {
   const req = JSON.parse(line);
   reply(req.op === 'hold' ? hold(req.pid) : await run(req));
 }
+// stdin closed: the test is done with this session.
+for (const c of held) c.kill('SIGKILL');
+process.exit(0);
