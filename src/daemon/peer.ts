@@ -238,12 +238,12 @@ function refusal(r: DaemonSocket, path: string, mine: number | null): Error {
 export async function connectServer(path: string, o: { userWide: boolean; timeoutMs: number }, env: NodeJS.ProcessEnv): Promise<ServerSocket | null> {
   const addon = loadNative();
   if (!addon) {
-    if (!insecureAllowed(env)) {
-      throw new KeyrackError(`the native peer-credential module is missing (${nativeLoadError()}); cannot check the daemon's socket. Run ./install.sh, or set ${INSECURE_ENV}=1`);
-    }
     const sock = await plainConnect(path);
     if (!sock) return null;
     try {
+      if (!insecureAllowed(env)) {
+        throw new KeyrackError(`the native peer-credential module is missing (${nativeLoadError()}); cannot check the daemon's socket. Run ./install.sh, or set ${INSECURE_ENV}=1`);
+      }
       checkSocketPath(path);
     } catch (e) {
       sock.destroy();
