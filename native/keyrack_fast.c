@@ -17,12 +17,16 @@
  * It sends the daemon its cwd and its environment (the daemon needs KEYRACK_STATE
  * and the current values of the variables it may restore); the daemon checks this
  * caller's uid and login session exactly as for every other request, and this client
- * checks the daemon's uid before it sends anything.
+ * checks the daemon the same way before it sends anything (peer_check.h): a socket
+ * planted by another uid or another login session of ours gets nothing, and the Node
+ * CLI it hands over to says what is wrong. And whatever a daemon answers, this client
+ * prints or sets nothing keyrack itself would not (export_check.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +37,9 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "export_check.h"
+#include "peer_check.h"
 
 extern char **environ;
 
@@ -133,17 +140,10 @@ static int private_dir(const char *dir) {
   return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid() && (st.st_mode & 0777) == 0700;
 }
 
-static unsigned long long own_session(void) {
-  FILE *f = fopen("/proc/self/sessionid", "r");
-  unsigned long long sid = 4294967295ULL;
-  if (f) { if (fscanf(f, "%llu", &sid) != 1) sid = 4294967295ULL; fclose(f); }
-  return sid;
-}
-
 /* The socket of session `sid`, or the uid-wide one when sid is unset. */
 static void socket_path(char *out, size_t size, unsigned long long sid) {
   char tag[32];
-  if (sid == 4294967295ULL) snprintf(tag, sizeof tag, "u%u", (unsigned)getuid());
+  if (sid == KR_UNSET_SESSION) snprintf(tag, sizeof tag, "u%u", (unsigned)getuid());
   else snprintf(tag, sizeof tag, "%llu", sid);
 
   const char *xdg = getenv("XDG_RUNTIME_DIR");
@@ -161,12 +161,26 @@ static void socket_path(char *out, size_t size, unsigned long long sid) {
   if (n < 0 || (size_t)n >= size || (size_t)n > 107) fallback();
 }
 
-/* ---- I/O with a deadline ---- */
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+/* The user's opt-in to a user-wide daemon, as src/daemon/user-daemon.ts checks it:
+ * $XDG_CONFIG_HOME/keyrack/user-daemon, a regular file of ours nobody else can write. */
+static int user_daemon_opted_in(void) {
+  const char *xdg = getenv("XDG_CONFIG_HOME");
+  const char *home = getenv("HOME");
+  char path[4200];
+  if (xdg && xdg[0] == '/') snprintf(path, sizeof path, "%s/keyrack/user-daemon", xdg);
+  else {
+    if (!home || home[0] != '/') {
+      struct passwd *pw = getpwuid(getuid());
+      home = pw ? pw->pw_dir : NULL;
+    }
+    if (!home) return 0;
+    snprintf(path, sizeof path, "%s/.config/keyrack/user-daemon", home);
+  }
+  struct stat st;
+  return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == getuid() && (st.st_mode & 022) == 0;
 }
+
+/* ---- I/O with a deadline ---- */
 
 /* Reads one '\n'-terminated frame into b (without the newline). */
 static void read_line(int fd, buf_t *b, long long deadline) {
@@ -175,7 +189,7 @@ static void read_line(int fd, buf_t *b, long long deadline) {
     char *nl = b->p ? memchr(b->p, '\n', b->len) : NULL;
     if (nl) { *nl = 0; b->len = (size_t)(nl - b->p); return; }
     struct pollfd pfd = { fd, POLLIN, 0 };
-    int left = (int)(deadline - now_ms());
+    int left = (int)(deadline - kr_now_ms());
     if (left <= 0 || poll(&pfd, 1, left) <= 0) fallback();
     char tmp[65536];
     ssize_t n = read(fd, tmp, sizeof tmp);
@@ -278,42 +292,57 @@ static void write_all(int fd, const char *p, size_t n) {
   }
 }
 
-/* Connects to a daemon socket of ours; -1 when there is none (or not ours). */
-static int open_daemon(unsigned long long sid) {
-  char path[4200];
-  socket_path(path, sizeof path, sid);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  memcpy(sa.sun_path, path, strlen(path) + 1);
-  /* A socket planted by another user gets nothing from us. */
-  struct ucred cr;
-  socklen_t len = sizeof cr;
-  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
-      getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 || cr.uid != getuid()) {
-    close(fd);
-    return -1;
+/* The socket we talk to, for messages. */
+static char daemon_path[4200];
+
+/* s with control characters shown as escapes (\e, \x07 …): a path may hold anything. */
+static void put_shown(buf_t *b, const char *s) {
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    char esc[8];
+    if (c == 0x1b) put(b, "\\e", 2);
+    else if (c < 0x20 || c == 0x7f) { snprintf(esc, sizeof esc, "\\x%02x", c); put(b, esc, 4); }
+    else put(b, s, 1);
   }
-  return fd;
 }
 
-/* Connects to this session's daemon (or a shared user-wide one) and reads its hello. */
+/* One line on stderr about what the daemon sent, then the Node CLI, which computes
+ * the answer itself (it takes only values from a daemon, never code or names). */
+static void refuse_answer(const char *what, const char *why) {
+  buf_t m = {0};
+  puts_(&m, "keyrack: refusing the ");
+  puts_(&m, what);
+  puts_(&m, " the daemon on ");
+  put_shown(&m, daemon_path);
+  puts_(&m, " sent: ");
+  puts_(&m, why);
+  puts_(&m, "\n");
+  write_all(2, m.p, m.len);
+  fallback();
+}
+
+/*
+ * Connects to this session's daemon, checked before a byte goes out (peer_check.h):
+ * uid ours and, when we have an audit session, the process behind the socket in
+ * it. With no daemon for this session, the user-wide one (systemd --user) — only
+ * when the user opted in, and only one that says it serves every session (it wakes
+ * their hooks). Anything else: the Node CLI, which checks again and says why.
+ */
 static int connect_daemon(buf_t *line, long long deadline) {
-  unsigned long long sid = own_session();
-  int fd = open_daemon(sid);
-  if (fd < 0 && sid != 4294967295ULL) {
-    /* No daemon for this session: a user-wide one (systemd --user) may serve it,
-       but only one that says so in its hello; any other gets not a byte. */
-    fd = open_daemon(4294967295ULL);
-    if (fd < 0) fallback();
-    read_line(fd, line, deadline);
-    if (!strstr(line->p, "\"shared\":true")) fallback();
-  } else {
-    if (fd < 0) fallback();
-    read_line(fd, line, deadline);
+  static struct kr_daemon d;
+  unsigned long long sid = kr_own_session();
+  socket_path(daemon_path, sizeof daemon_path, sid);
+  enum kr_verdict v = kr_connect_daemon(daemon_path, sid, (int)(deadline - kr_now_ms()), &d);
+  if (v == KR_ABSENT && sid != KR_UNSET_SESSION && user_daemon_opted_in()) {
+    socket_path(daemon_path, sizeof daemon_path, KR_UNSET_SESSION);
+    v = kr_connect_daemon(daemon_path, KR_UNSET_SESSION, (int)(deadline - kr_now_ms()), &d);
+    if (v == KR_OK && !strstr(d.hello, "\"shared\":true")) { close(d.fd); fallback(); }
   }
-  if (!strstr(line->p, "\"keyrack\":1")) fallback();
-  return fd;
+  if (v != KR_OK) fallback();
+  if (!strstr(d.hello, "\"keyrack\":1")) fallback();
+  line->len = 0;
+  puts_(line, d.hello);
+  return d.fd;
 }
 
 /* Appends ,"cwd":…,"env":{…} (valid UTF-8 entries only: JSON cannot carry others). */
@@ -352,7 +381,8 @@ static int ask(int fd, buf_t *req, buf_t *line, long long deadline, int need_cod
 }
 
 static int fast_export(const char *shell) {
-  long long deadline = now_ms() + 5000;
+  if (!kr_known_shell(shell)) fallback(); /* no rules to check its answer by: Node */
+  long long deadline = kr_now_ms() + 5000;
   buf_t line = {0}, req = {0};
   int fd = connect_daemon(&line, deadline);
   puts_(&req, "{\"id\":1,\"op\":\"export\",\"shell\":");
@@ -366,6 +396,8 @@ static int fast_export(const char *shell) {
   buf_t o = {0}, e = {0};
   if (json_string(&out, &o) < 0 || json_string(&err, &e) < 0) fallback();
   close(fd);
+  char why[160];
+  if (o.len > 0 && kr_check_export(shell, o.p, o.len, why, sizeof why) != 0) refuse_answer("export", why);
   write_all(1, o.p, o.len);
   write_all(2, e.p, e.len);
   return code;
@@ -391,7 +423,7 @@ static int fast_exec(int argc, char **argv) {
   if (i >= argc) fallback();
   char **cmd = argv + i;
 
-  long long deadline = now_ms() + 5000;
+  long long deadline = kr_now_ms() + 5000;
   buf_t line = {0}, req = {0};
   int fd = connect_daemon(&line, deadline);
   puts_(&req, "{\"id\":1,\"op\":\"exec-env\",\"keys\":");
@@ -407,6 +439,13 @@ static int fast_exec(int argc, char **argv) {
   buf_t name = {0}, value = {0};
   while (*v != '}') {
     if (json_string(&v, &name) < 0 || *v++ != ':' || json_string(&v, &value) < 0) fallback();
+    if (!kr_settable_name(name.p, name.len)) {
+      buf_t why = {0};
+      put_shown(&why, name.p);
+      puts_(&why, " is a name keyrack never sets");
+      refuse_answer("variables", why.p);
+    }
+    if (strlen(value.p) != value.len) refuse_answer("variables", "a value holds a NUL byte");
     if (setenv(name.p, value.p, 1) != 0) fallback();
     if (*v == ',') v++;
     else if (*v != '}') fallback();

@@ -4,8 +4,10 @@
  *  peerCred(fd)     SO_PEERCRED of a connected unix socket: {pid, uid, gid}.
  *  peerInfo(fd)     the same plus the peer's audit session id, read from
  *                   /proc/<pid>/sessionid while the pid is pinned by a pidfd
- *                   (SO_PEERPIDFD, else pidfd_open + re-check), so a recycled pid
- *                   cannot lend its session to a caller that already exited.
+ *                   (peer_check.h), for the daemon's caller check.
+ *  connectDaemon(path, session, timeoutMs)  a client's connection to the daemon,
+ *                   checked by the kernel's word before a byte is sent
+ *                   (peer_check.h kr_connect_daemon): {status, fd, hello, ...}.
  *  setNonDumpable() prctl(PR_SET_DUMPABLE, 0), as ssh-agent does: same-uid
  *                   processes can then neither ptrace us nor read /proc/<pid>/mem.
  *  isDumpable()     for doctor and tests.
@@ -31,17 +33,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#ifndef SO_PEERPIDFD
-#define SO_PEERPIDFD 77
-#endif
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
-
-#define UNSET_SESSION 4294967295ULL
+#include "peer_check.h"
 
 static napi_value throw_errno(napi_env env, const char *what, int err) {
   char msg[256];
@@ -88,73 +80,85 @@ static napi_value PeerCred(napi_env env, napi_callback_info info) {
   return cred_object(env, &cr);
 }
 
-/* Reads /proc/<pid>/sessionid; returns 0 and sets *out, or -1 with errno. */
-static int read_sessionid(pid_t pid, unsigned long long *out) {
-  char path[64], buf[32];
-  snprintf(path, sizeof path, "/proc/%d/sessionid", (int)pid);
-  int f = open(path, O_RDONLY | O_CLOEXEC);
-  if (f < 0) return -1;
-  ssize_t n = read(f, buf, sizeof buf - 1);
-  int saved = errno;
-  close(f);
-  if (n <= 0) { errno = n == 0 ? EIO : saved; return -1; }
-  buf[n] = 0;
-  char *end;
-  errno = 0;
-  unsigned long long v = strtoull(buf, &end, 10);
-  if (errno != 0 || end == buf) { errno = EINVAL; return -1; }
-  *out = v;
-  return 0;
-}
-
-/* True while the process the pidfd refers to has not exited (so its pid is not reused). */
-static int pidfd_alive(int pidfd) {
-  /* EPERM still means "exists": signal 0 only checks permission and existence. */
-  return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM;
-}
-
 static napi_value PeerInfo(napi_env env, napi_callback_info info) {
   napi_value args[1];
   int32_t fd;
   if (get_fd_arg(env, info, 1, args, &fd) < 0) return NULL;
   struct ucred cr;
-  socklen_t len = sizeof cr;
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0) return throw_errno(env, "SO_PEERCRED", errno);
-
-  const char *pinned = "SO_PEERPIDFD";
-  int pidfd = -1;
-  len = sizeof pidfd;
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) != 0) {
-    /* Older kernel: open a pidfd on the pid now, and check after reading /proc that
-       the same process is still there, i.e. SO_PEERCRED's pid was not recycled. */
-    pinned = "pidfd_open";
-    pidfd = (int)syscall(SYS_pidfd_open, cr.pid, 0);
-    if (pidfd < 0) return throw_errno(env, "pidfd_open on the peer", errno);
-  }
   unsigned long long sid;
-  int rc = read_sessionid(cr.pid, &sid);
-  int err = errno;
-  int alive = pidfd_alive(pidfd);
-  if (alive && pinned[0] == 'p') {
-    /* pidfd_open happened after connect: make sure the peer socket still names this pid. */
-    struct ucred again;
-    len = sizeof again;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &again, &len) != 0 || again.pid != cr.pid) alive = 0;
+  const char *pinned = NULL, *what = NULL;
+  if (kr_peer_session(fd, &cr, &sid, &pinned, &what) != 0) {
+    if (errno == ESRCH) {
+      napi_throw_error(env, "EPEERGONE", "peer process exited before its session could be checked");
+      return NULL;
+    }
+    return throw_errno(env, what, errno);
   }
-  close(pidfd);
-  if (!alive) {
-    napi_throw_error(env, "EPEERGONE", "peer process exited before its session could be checked");
-    return NULL;
-  }
-  if (rc != 0) return throw_errno(env, "reading the peer's /proc/<pid>/sessionid", err);
-
   napi_value obj = cred_object(env, &cr);
   napi_value v;
-  if (sid == UNSET_SESSION) napi_get_null(env, &v);
+  if (sid == KR_UNSET_SESSION) napi_get_null(env, &v);
   else napi_create_double(env, (double)sid, &v);
   napi_set_named_property(env, obj, "sessionId", v);
   napi_create_string_utf8(env, pinned, NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, obj, "pinnedBy", v);
+  return obj;
+}
+
+static void set_str(napi_env env, napi_value obj, const char *key, const char *s) {
+  napi_value v;
+  napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, key, v);
+}
+
+static const char *const VERDICTS[] = {
+  [KR_OK] = "ok", [KR_ABSENT] = "absent", [KR_FOREIGN_UID] = "foreign-uid",
+  [KR_FOREIGN_SESSION] = "foreign-session", [KR_GONE] = "gone", [KR_NOT_SENDER] = "not-sender",
+  [KR_NO_HELLO] = "no-hello", [KR_TIMEOUT] = "timeout", [KR_ERROR] = "error",
+};
+
+/* connectDaemon(path, session | null, timeoutMs): kr_connect_daemon for the Node CLI.
+   Blocks (at most timeoutMs): a CLI has nothing else to do until the daemon answers. */
+static napi_value ConnectDaemon(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value args[3];
+  char path[4096];
+  size_t plen;
+  napi_valuetype t;
+  double want = -1, timeout = 0;
+  if (napi_get_cb_info(env, info, &argc, args, NULL, NULL) != napi_ok || argc < 3 ||
+      napi_get_value_string_utf8(env, args[0], path, sizeof path, &plen) != napi_ok || plen >= sizeof path - 1 ||
+      napi_typeof(env, args[1], &t) != napi_ok || (t != napi_null && napi_get_value_double(env, args[1], &want) != napi_ok) ||
+      napi_get_value_double(env, args[2], &timeout) != napi_ok || timeout < 1) {
+    napi_throw_type_error(env, NULL, "expected (path, session or null, timeoutMs)");
+    return NULL;
+  }
+  struct kr_daemon *d = malloc(sizeof *d);
+  if (!d) return throw_errno(env, "connectDaemon", ENOMEM);
+  enum kr_verdict v = kr_connect_daemon(path, t == napi_null ? KR_UNSET_SESSION : (unsigned long long)want, (int)timeout, d);
+  napi_value obj;
+  napi_create_object(env, &obj);
+  set_str(env, obj, "status", VERDICTS[v]);
+  if (v == KR_OK) {
+    set_num(env, obj, "fd", d->fd);
+    set_str(env, obj, "hello", d->hello);
+  }
+  if (v == KR_ERROR) {
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s: %s", d->what ? d->what : "connect", strerror(d->err));
+    set_str(env, obj, "error", msg);
+    if (d->err == EACCES) set_str(env, obj, "code", "EACCES");
+  }
+  if (v != KR_ABSENT && v != KR_TIMEOUT && d->cr.pid > 0) {
+    set_num(env, obj, "pid", d->cr.pid);
+    set_num(env, obj, "uid", d->cr.uid);
+  }
+  napi_value n;
+  if (d->session == KR_UNSET_SESSION) napi_get_null(env, &n);
+  else napi_create_double(env, (double)d->session, &n);
+  napi_set_named_property(env, obj, "session", n);
+  if (d->sender != 0) set_num(env, obj, "sender", d->sender);
+  if (d->pinned) set_str(env, obj, "pinnedBy", d->pinned);
+  free(d);
   return obj;
 }
 
@@ -239,6 +243,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"peerCred", NULL, PeerCred, NULL, NULL, NULL, napi_enumerable, NULL},
     {"peerInfo", NULL, PeerInfo, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"connectDaemon", NULL, ConnectDaemon, NULL, NULL, NULL, napi_enumerable, NULL},
     {"setNonDumpable", NULL, SetNonDumpable, NULL, NULL, NULL, napi_enumerable, NULL},
     {"isDumpable", NULL, IsDumpable, NULL, NULL, NULL, napi_enumerable, NULL},
     {"flock", NULL, Flock, NULL, NULL, NULL, napi_enumerable, NULL},

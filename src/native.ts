@@ -26,9 +26,38 @@ export interface PeerInfo extends PeerCred {
   pinnedBy: 'SO_PEERPIDFD' | 'pidfd_open';
 }
 
+/** What a client's check of the daemon found (native/peer_check.h kr_connect_daemon). */
+export type DaemonVerdict =
+  | 'ok' | 'absent' | 'foreign-uid' | 'foreign-session' | 'gone' | 'not-sender' | 'no-hello' | 'timeout' | 'error';
+
+export interface DaemonSocket {
+  status: DaemonVerdict;
+  /** ok: the connected socket, nothing sent on it yet. */
+  fd?: number;
+  /** ok: the daemon's first line, without its newline (nothing after it was read). */
+  hello?: string;
+  /** The process that listens on the socket (SO_PEERCRED). */
+  pid?: number;
+  uid?: number;
+  /** Its audit session; null when unset or not read (uid-only). */
+  session: number | null;
+  /** Who wrote the hello (SCM_CREDENTIALS); -1 more than one process. */
+  sender?: number;
+  pinnedBy?: 'SO_PEERPIDFD' | 'pidfd_open';
+  /** error: what failed, with strerror. */
+  error?: string;
+  code?: 'EACCES';
+}
+
 interface Addon {
   peerCred(fd: number): PeerCred;
   peerInfo(fd: number): PeerInfo;
+  /**
+   * Connects and checks the daemon before a byte is sent: uid ours and, unless
+   * session is null (uid-only), the process behind the socket in that audit session.
+   * Blocks for at most timeoutMs.
+   */
+  connectDaemon(path: string, session: number | null, timeoutMs: number): DaemonSocket;
   setNonDumpable(): void;
   isDumpable(): boolean;
   flock(fd: number, op: 'ex' | 'sh' | 'un', wait: boolean): boolean;

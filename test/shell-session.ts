@@ -36,6 +36,8 @@ export interface SessionOptions {
   straceLog?: string;
   /** With straceLog: these syscalls instead (e.g. `execve,openat,read`), fds shown with their paths (-y). */
   straceTrace?: string;
+  /** Start it in a fresh audit login session (root: writes /proc/self/loginuid first). */
+  newSession?: boolean;
 }
 
 export class ShellSession {
@@ -86,6 +88,7 @@ export class ShellSession {
       mkdirSync(join(env.XDG_DATA_HOME!, 'fish', 'generated_completions'), { recursive: true });
       argv = ['fish', '-i'];
     }
+    if (o.newSession) argv = ['sh', '-c', 'echo 1000 > /proc/self/loginuid || exit 99; exec "$@"', 'sh', ...argv];
     if (o.straceLog) {
       const trace = o.straceTrace ? ['-y', '-e', `trace=${o.straceTrace}`] : ['-e', 'trace=execve,fork,vfork,clone,clone3'];
       argv = ['strace', '-f', '-qq', '--seccomp-bpf', ...trace, '-o', o.straceLog, ...argv];

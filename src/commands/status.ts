@@ -17,8 +17,10 @@
  *     "startedAt": number,             // epoch ms
  *     "dumpable": boolean | null,      // false = non-dumpable; null = native module missing
  *     "refreshWindowMs": number,
- *     "shared": boolean                // a user-wide daemon (KEYRACK_USER_DAEMON=1, systemd --user)
- *   },                                 //   serving every session of this uid; see docs/systemd.md
+ *     "shared": boolean,               // a user-wide daemon (KEYRACK_USER_DAEMON=1, systemd --user)
+ *                                      //   serving every session of this uid; see docs/systemd.md
+ *     "verified": "session" | "uid-only" | "user-wide, uid-only" | "file permissions only"
+ *   },                                 // how this client checked the daemon before sending it a byte
  *   "keys": [{ "name": string, "expiresAt": number, "secondsLeft": number,
  *              "refresh": boolean, "vars"?: string[],      // vars: aws.sso keys
  *              "idleMs"?: number,                         // unlock --idle: dropped once unused this long
@@ -45,6 +47,7 @@ import { loadRegistry, type Registry, type VaultId } from '../registry.js';
 import { trustOf, type Trust } from '../env/trust.js';
 import { withDaemon } from '../daemon/client.js';
 import { formatDuration } from '../duration.js';
+import type { ServerCheck } from '../daemon/peer.js';
 import type { DaemonStatus } from '../daemon/protocol.js';
 
 type State = 'ready' | 'locked' | 'absent';
@@ -54,14 +57,14 @@ export interface StatusJson {
   schema: 1;
   session: number | null;
   socket: string;
-  daemon: null | Omit<DaemonStatus, 'keys' | 'socket' | 'gen'>;
+  daemon: null | (Omit<DaemonStatus, 'keys' | 'socket' | 'gen'> & { verified: ServerCheck });
   keys: Array<{ name: string; expiresAt: number; secondsLeft: number; refresh: boolean; vars?: string[]; idleMs?: number; vault?: VaultId }>;
   manifest: null | { path: string; trust: Trust; entries: Array<{ env: string; key: string; optional: boolean; state: State; vault?: VaultId }> };
   manifestError: string | null;
 }
 
 async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
-  const got = await withDaemon(env, async (c) => ({ st: (await c.request({ op: 'status' })).status, path: c.path }));
+  const got = await withDaemon(env, async (c) => ({ st: (await c.request({ op: 'status' })).status, path: c.path, check: c.check }));
   const st = got?.st;
   const now = Date.now();
   const out: StatusJson = {
@@ -71,6 +74,7 @@ async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
     out.daemon = {
       pid: st.pid, session: st.session, mode: st.mode, check: st.check,
       startedAt: st.startedAt, dumpable: st.dumpable, refreshWindowMs: st.refreshWindowMs, shared: st.shared === true,
+      verified: got.check,
     };
     out.keys = st.keys.map((k) => ({ ...k, secondsLeft: Math.max(0, Math.floor((k.expiresAt - now) / 1000)) }));
     // The vault of each held key, from the registry (the daemon keeps values, not where they came from).
@@ -112,6 +116,14 @@ async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
   return out;
 }
 
+/** How this client checked the daemon before it sent a byte, in words. */
+const VERIFIED: Record<ServerCheck, string> = {
+  session: 'by this client: your uid, and in this login session (pinned by pidfd)',
+  'uid-only': 'by this client: your uid only (uid-only: this process has no audit session)',
+  'user-wide, uid-only': 'by this client: your uid only (user-wide, uid-only: you opted in, docs/systemd.md)',
+  'file permissions only': 'by this client: socket file permissions only (native module missing)',
+};
+
 function text(s: StatusJson): string {
   const lines: string[] = [];
   const row = (label: string, value: string) => lines.push(`${label.padEnd(9)} ${value}`);
@@ -124,6 +136,7 @@ function text(s: StatusJson): string {
       row('session', d.session === null ? 'uid-only: no audit session id' : String(d.session));
     }
     row('check', d.check);
+    row('verified', VERIFIED[d.verified]);
   } else {
     row('daemon', 'not running (keyrack unlock starts it)');
     row('session', s.session === null ? 'uid-only: no audit session id' : String(s.session));

@@ -2,18 +2,20 @@
  * Talking to the session daemon. Loaded by `export` on every cd, so it imports
  * only node built-ins, paths and the protocol; vaults and the server stay out.
  *
- * Every connection checks the daemon first (its uid must be ours, from the kernel)
- * and sends nothing to a socket that fails the check.
+ * Every connection checks the daemon first, by the kernel's word (peer.ts
+ * connectServer: its uid ours, and in our own login session), and sends nothing to
+ * a socket that fails the check.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { HeldKey } from '../secret.js';
 import { KeyrackError, UserError } from '../errors.js';
 import { files, sessionId, socketPath, userSocketPath, type Env } from '../paths.js';
-import type { HeldKey } from '../secret.js';
 import { daemonEnv } from './env.js';
-import { checkServer } from './peer.js';
+import { connectServer, shownPath, type ServerCheck } from './peer.js';
+import { userDaemonOptedIn } from './user-daemon.js';
 import {
   encodeFrame, FrameDecoder, PROTOCOL_VERSION,
   type Hello, type OkResponse, type Request, type Response,
@@ -26,13 +28,6 @@ const HELLO_TIMEOUT_MS = 5000;
 const REQUEST_TIMEOUT_MS = 15_000;
 const START_TIMEOUT_MS = 10_000;
 
-/** The daemon's listen backlog is full (connect EAGAIN): worth retrying. */
-class DaemonBusy extends KeyrackError {
-  constructor(path: string) {
-    super(`the keyrack daemon at ${path} is flooded with connections (its listen backlog is full); try again — keyrack log --refused shows who`);
-  }
-}
-
 interface Pending {
   resolve(r: OkResponse): void;
   reject(e: Error): void;
@@ -44,106 +39,85 @@ export class DaemonConnection {
   private readonly pending = new Map<number, Pending>();
   private closedError: Error | undefined;
 
-  private constructor(private readonly sock: Socket, readonly path: string, readonly hello: Hello, private readonly decoder: FrameDecoder) {
+  private constructor(
+    private readonly sock: Socket, readonly path: string, readonly hello: Hello,
+    /** How this client checked the daemon before talking to it (status reports it). */
+    readonly check: ServerCheck,
+    private readonly decoder: FrameDecoder,
+  ) {
     sock.on('data', (d: string) => this.onData(d));
-    sock.on('close', () => this.fail(new KeyrackError(`the keyrack daemon closed the connection (${path})`)));
+    sock.on('close', () => this.fail(new KeyrackError(`the keyrack daemon closed the connection (${shownPath(path)})`)));
     sock.on('error', (e) => this.fail(new KeyrackError(`daemon connection: ${e.message}`)));
   }
 
   /**
    * Connects to this session's daemon. Null when none is running (no socket, or a
-   * stale one). Throws when the socket belongs to someone else or the daemon refuses us.
+   * stale one). Throws when the socket is served by another uid or another login
+   * session (peer.ts connectServer), or the daemon refuses us.
    *
    * A shell in a login session whose session has no daemon uses the user-wide one
-   * (uid-only, started with KEYRACK_USER_DAEMON=1, e.g. by systemd --user) — only
-   * that: any other uid-only daemon is left alone, without a byte sent to it.
+   * (uid-only, started with KEYRACK_USER_DAEMON=1, e.g. by systemd --user) only when
+   * the user opted in (userDaemonOptedIn) — never on the daemon's word — and only one
+   * that says it serves every session (it wakes their hooks); any other is left
+   * alone, without a byte sent to it.
    */
   static async open(env: Env = process.env): Promise<DaemonConnection | null> {
-    const own = await DaemonConnection.openAt(socketPath(env, false), env);
-    if (own || sessionId() === null) return own;
+    const own = await DaemonConnection.openAt(socketPath(env, false), false, env);
+    if (own || sessionId() === null || !userDaemonOptedIn(env)) return own;
     // Opportunistic: whatever is wrong there, this session simply has no daemon yet.
-    const user = await DaemonConnection.openAt(userSocketPath(env), env).catch(() => null);
+    const user = await DaemonConnection.openAt(userSocketPath(env), true, env).catch(() => null);
     if (user && user.hello.mode === 'uid-only' && user.hello.shared === true) return user;
     user?.close();
     return null;
   }
 
-  /**
-   * connect() on a unix socket fails with EAGAIN while the daemon's listen backlog
-   * is full (a flood of callers it refuses): retried with backoff, about 1 s in all,
-   * before saying so.
-   */
-  private static async openAt(path: string, env: Env): Promise<DaemonConnection | null> {
-    for (let wait = 2; ; wait *= 2) {
-      try {
-        return await DaemonConnection.connectOnce(path, env);
-      } catch (e) {
-        if (!(e instanceof DaemonBusy) || wait > 512) throw e;
-        await sleep(wait / 2 + Math.random() * wait); // jitter: a crowd of clients does not retry in step
-      }
-    }
-  }
-
-  private static connectOnce(path: string, env: Env): Promise<DaemonConnection | null> {
+  private static async openAt(path: string, userWide: boolean, env: Env): Promise<DaemonConnection | null> {
+    const checked = await connectServer(path, { userWide, timeoutMs: HELLO_TIMEOUT_MS }, env);
+    if (!checked) return null;
+    const { sock, check } = checked;
+    const p = shownPath(path);
     return new Promise((resolve, reject) => {
-      const sock = createConnection(path);
       const decoder = new FrameDecoder();
       let settled = false;
-      /** Settles once: null (no daemon), an Error, or the socket (the caller resolves). */
-      const done = (r: Socket | null | Error) => {
-        if (settled) return;
+      /** Detaches this bootstrap's listeners (the connection adds its own). */
+      const detach = () => {
         settled = true;
         clearTimeout(timer);
-        sock.removeAllListeners('data');
-        sock.removeAllListeners('error');
-        sock.removeAllListeners('close');
-        sock.removeAllListeners('connect');
-        if (r instanceof Error || r === null) {
-          sock.destroy();
-          if (r instanceof Error) reject(r);
-          else resolve(null);
-        }
+        sock.off('data', push).off('error', onError).off('close', onClose);
       };
-      const timer = setTimeout(() => done(new KeyrackError(`the keyrack daemon at ${path} did not answer; try keyrack daemon stop`)), HELLO_TIMEOUT_MS);
-      sock.setEncoding('utf8');
-      sock.on('error', (e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') done(null);
-        else if (e.code === 'EAGAIN') done(new DaemonBusy(path));
-        else if (e.code === 'EACCES') done(new UserError(`cannot connect to ${path}: permission denied (is it someone else's socket? remove it)`));
-        else done(new KeyrackError(`cannot connect to the keyrack daemon at ${path}: ${e.message}`));
-      });
-      sock.on('close', () => done(new KeyrackError(`the keyrack daemon at ${path} closed the connection before saying hello`)));
-      sock.on('connect', () => {
-        try {
-          checkServer(sock, path, env); // before a single byte goes out
-        } catch (e) {
-          done(e as Error);
-        }
-      });
-      sock.on('data', (chunk: string) => {
-        let frames: unknown[];
-        try {
-          frames = decoder.push(chunk);
-        } catch (e) {
-          done(new KeyrackError(`the keyrack daemon at ${path} sent a bad frame: ${(e as Error).message}`));
-          return;
-        }
+      const fail = (e: Error) => {
+        if (settled) return;
+        detach();
+        sock.destroy();
+        reject(e);
+      };
+      const timer = setTimeout(() => fail(new KeyrackError(`the keyrack daemon at ${p} did not answer; try keyrack daemon stop`)), HELLO_TIMEOUT_MS);
+      const onFrames = (frames: unknown[]) => {
         const first = frames[0] as Record<string, unknown> | undefined;
         if (!first) return;
-        if (first.error === 'refused') {
-          done(new UserError(`the keyrack daemon refused this process: ${String(first.reason)}`));
-          return;
-        }
+        if (first.error === 'refused') return fail(new UserError(`the keyrack daemon refused this process: ${String(first.reason)}`));
         if (first.keyrack !== PROTOCOL_VERSION) {
-          done(new KeyrackError(`the keyrack daemon at ${path} speaks protocol ${JSON.stringify(first.keyrack)}, this keyrack speaks ${PROTOCOL_VERSION}; restart it: keyrack daemon stop`));
-          return;
+          return fail(new KeyrackError(`the keyrack daemon at ${p} speaks protocol ${JSON.stringify(first.keyrack)}, this keyrack speaks ${PROTOCOL_VERSION}; restart it: keyrack daemon stop`));
         }
-        done(sock); // detaches these bootstrap listeners first
-        const conn = new DaemonConnection(sock, path, first as unknown as Hello, decoder);
+        detach();
+        const conn = new DaemonConnection(sock, path, first as unknown as Hello, check, decoder);
         resolve(conn);
         // Anything that arrived with the hello is a response: hand it on.
         for (const f of frames.slice(1)) conn.onFrame(f);
-      });
+      };
+      function push(chunk: string): void {
+        try {
+          onFrames(decoder.push(chunk));
+        } catch (e) {
+          fail(new KeyrackError(`the keyrack daemon at ${p} sent a bad frame: ${(e as Error).message}`));
+        }
+      }
+      const onError = (e: Error) => fail(new KeyrackError(`cannot talk to the keyrack daemon at ${p}: ${e.message}`));
+      const onClose = () => fail(new KeyrackError(`the keyrack daemon at ${p} closed the connection before saying hello`));
+      sock.setEncoding('utf8');
+      sock.on('error', onError).on('close', onClose).on('data', push);
+      // The native check read the hello already (it had to know who wrote it).
+      if (checked.hello !== null) push(`${checked.hello}\n`);
     });
   }
 
@@ -237,7 +211,6 @@ const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size'];
  * daemon run`, detached, stdio to /dev/null, with a whitelisted environment. Two
  * racing starters both end up talking to the one daemon that won its flock.
  */
-
 export async function startDaemon(env: Env, entry: string | undefined = process.argv[1]): Promise<{ conn: DaemonConnection; started: boolean }> {
   const existing = await DaemonConnection.open(env);
   if (existing) return { conn: existing, started: false };

@@ -6,8 +6,11 @@
  * cannot lend its session) must equal the daemon's. A daemon whose own session is
  * unset runs uid-only, and says so.
  *
- * Client side: the daemon's uid must equal ours before we send a single byte, so a
- * socket planted by another user learns nothing.
+ * Client side, before we send a single byte: the same check of the daemon — its uid
+ * ours and the process behind the socket in our own audit session (uid-only when we
+ * have none, or when the user opted in to a user-wide daemon). So neither another
+ * user nor another login session of ours can pose as the daemon: all sessions of a
+ * uid share the runtime directory.
  *
  * Without the native module there is no correct per-connection check (Node exposes
  * no SO_PEERCRED, /proc/net/unix has no peer column, and `ss -xp | grep inode`
@@ -16,11 +19,18 @@
  * socket in a 0700 directory of ours, which the kernel checks on connect().
  */
 import { closeSync, constants, lstatSync, openSync, type Stats } from 'node:fs';
-import type { Socket } from 'node:net';
+import { createConnection, Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { KeyrackError, UserError } from '../errors.js';
-import { loadNative, nativeLoadError } from '../native.js';
+import { loadNative, nativeLoadError, type DaemonSocket } from '../native.js';
 import { sessionId, uid as myUid } from '../paths.js';
+
+const NAMED_ESCAPES: Record<string, string> = { '\x1b': '\\e', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** Control characters in a path shown as escapes (\e, \x07, \n …), so a message cannot drive the terminal. */
+export function shownPath(p: string): string {
+  return p.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => NAMED_ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
 
 /** Set to 1 to run without the native module (file permissions only; no session check). */
 export const INSECURE_ENV = 'KEYRACK_INSECURE_NO_NATIVE';
@@ -176,33 +186,103 @@ export function checkSocketPath(path: string): void {
   const uid = myUid();
   const st = lstatSync(path);
   const dir = lstatSync(dirname(path));
-  if (!st.isSocket() || st.uid !== uid) throw new UserError(`refusing ${path}: it is not a socket of yours (${describeOwner(st)}); remove it`);
+  if (!st.isSocket() || st.uid !== uid) throw new UserError(`refusing ${shownPath(path)}: it is not a socket of yours (${describeOwner(st)}); remove it`);
   if (!dir.isDirectory() || dir.uid !== uid || (dir.mode & 0o022) !== 0) {
-    throw new UserError(`refusing ${path}: its directory is not private to you (${describeOwner(dir)}); chmod 700 ${dirname(path)}`);
+    throw new UserError(`refusing ${shownPath(path)}: its directory is not private to you (${describeOwner(dir)}); chmod 700 ${shownPath(dirname(path))}`);
   }
 }
 
 /**
- * The client's check, after connect and before sending anything: the daemon's uid
- * must be ours. Throws UserError naming the socket and the foreign uid.
+ * How this client checked the daemon before talking to it. `session`: its uid is
+ * ours and it runs in our audit session; `uid-only`: we have no audit session, so
+ * the uid is all there is to check; `user-wide, uid-only`: the user opted in to a
+ * user-wide daemon (docs/systemd.md), which serves every session; `file permissions
+ * only`: no native module (KEYRACK_INSECURE_NO_NATIVE=1).
  */
-export function checkServer(s: Socket, path: string, env: NodeJS.ProcessEnv): void {
+export type ServerCheck = 'session' | 'uid-only' | 'user-wide, uid-only' | 'file permissions only';
+
+export interface ServerSocket {
+  sock: Socket;
+  /** The daemon's first line, already read by the check; null: still to be read from sock. */
+  hello: string | null;
+  check: ServerCheck;
+}
+
+/** Why the daemon at `path` was refused, for the user: which socket, and who serves it. */
+function refusal(r: DaemonSocket, path: string, mine: number | null): Error {
+  const p = shownPath(path);
+  const advice = `someone may have planted it — remove it: rm ${p}`;
+  switch (r.status) {
+    case 'foreign-uid':
+      return new UserError(`refusing the daemon socket ${p}: it is served by uid ${r.uid} (pid ${r.pid}), not by you (uid ${myUid()}); ${advice}`);
+    case 'foreign-session':
+      return new UserError(
+        `refusing the daemon socket ${p}: it is served by pid ${r.pid} in audit session ${r.session ?? 'unset'}, ` +
+        `not by this login session (${mine ?? 'unset'}); another login of yours may have planted it — remove it: rm ${p}`,
+      );
+    case 'gone':
+      return new UserError(`refusing the daemon socket ${p}: the process that listens on it (pid ${r.pid}) has exited and something else answers; ${advice}`);
+    case 'not-sender': {
+      // The pid SO_PEERCRED names is alive and in this session, but it is not who answers.
+      const who = r.sender === r.pid ? `pid ${r.pid} started after this client connected`
+        : `the answer came from ${r.sender !== undefined && r.sender > 0 ? `pid ${r.sender}` : 'another process'}`;
+      return new UserError(`refusing the daemon socket ${p}: its pid ${r.pid} now names a process of this session that did not answer (${who}): a recycled pid; ${advice}`);
+    }
+    case 'no-hello':
+      return new KeyrackError(`the keyrack daemon at ${p} closed the connection before saying hello`);
+    case 'timeout':
+      return new KeyrackError(`the keyrack daemon at ${p} did not answer; try keyrack daemon stop`);
+    default:
+      if (r.code === 'EACCES') return new UserError(`cannot connect to ${p}: permission denied (is it someone else's socket? remove it)`);
+      return new KeyrackError(`cannot connect to the keyrack daemon at ${p}: ${r.error ?? r.status}`);
+  }
+}
+
+/**
+ * Connects to the daemon at `path` and checks it before sending a single byte, as
+ * the daemon checks its callers: SO_PEERCRED uid ours, and the process behind the
+ * socket in this process's own audit session (native/peer_check.h) — unless we have
+ * none, or `userWide` (the user opted in): then uid-only. Null when no daemon
+ * listens there; throws, naming the socket and who serves it, when it is refused.
+ */
+export async function connectServer(path: string, o: { userWide: boolean; timeoutMs: number }, env: NodeJS.ProcessEnv): Promise<ServerSocket | null> {
   const addon = loadNative();
   if (!addon) {
-    if (!insecureAllowed(env)) {
-      throw new KeyrackError(`the native peer-credential module is missing (${nativeLoadError()}); cannot check the daemon's socket. Run ./install.sh, or set ${INSECURE_ENV}=1`);
+    const sock = await plainConnect(path);
+    if (!sock) return null;
+    try {
+      if (!insecureAllowed(env)) {
+        throw new KeyrackError(`the native peer-credential module is missing (${nativeLoadError()}); cannot check the daemon's socket. Run ./install.sh, or set ${INSECURE_ENV}=1`);
+      }
+      checkSocketPath(path);
+    } catch (e) {
+      sock.destroy();
+      throw e;
     }
-    checkSocketPath(path);
-    return;
+    return { sock, hello: null, check: 'file permissions only' };
   }
-  const uid = myUid();
-  let cred;
-  try {
-    cred = addon.peerCred(socketFd(s));
-  } catch (e) {
-    throw new KeyrackError(`cannot read the daemon's credentials on ${path}: ${(e as Error).message}`);
-  }
-  if (cred.uid !== uid) {
-    throw new UserError(`refusing the daemon socket ${path}: it is served by uid ${cred.uid} (pid ${cred.pid}), not by you (uid ${uid}); someone may have planted it — remove it`);
-  }
+  const mine = sessionId();
+  const want = o.userWide ? null : mine;
+  const r = addon.connectDaemon(path, want, o.timeoutMs);
+  if (r.status === 'absent') return null;
+  if (r.status !== 'ok' || r.fd === undefined || r.hello === undefined) throw refusal(r, path, mine);
+  const sock = new Socket({ fd: r.fd, readable: true, writable: true });
+  return { sock, hello: r.hello, check: o.userWide ? 'user-wide, uid-only' : want === null ? 'uid-only' : 'session' };
+}
+
+/** Without the native module: an unchecked connect (checkSocketPath is all that is left). */
+function plainConnect(path: string): Promise<Socket | null> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection(path);
+    sock.once('connect', () => {
+      sock.removeAllListeners('error');
+      resolve(sock);
+    });
+    sock.once('error', (e: NodeJS.ErrnoException) => {
+      sock.destroy();
+      if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') resolve(null);
+      else if (e.code === 'EACCES') reject(new UserError(`cannot connect to ${shownPath(path)}: permission denied (is it someone else's socket? remove it)`));
+      else reject(new KeyrackError(`cannot connect to the keyrack daemon at ${shownPath(path)}: ${e.message}`));
+    });
+  });
 }

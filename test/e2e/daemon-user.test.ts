@@ -1,14 +1,16 @@
 /**
  * The user-wide daemon (what the systemd user unit runs): a daemon without an
  * audit session, started with KEYRACK_USER_DAEMON=1, serves shells of any login
- * session whose own session has no daemon — and wakes their hooks. A uid-only
- * daemon started without it is never used by a shell that has a session.
+ * session whose own session has no daemon — and wakes their hooks — but only when
+ * the user opted in on the client side ($XDG_CONFIG_HOME/keyrack/user-daemon), never
+ * on the daemon's word. A uid-only daemon started without it is never used by a
+ * shell that has a session.
  * Root makes the sessions (writing /proc/self/loginuid starts a fresh one).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KEYRACK, ROOT, keyrack, run, sandbox, type Sandbox, needsRoot } from '../helpers.ts';
@@ -26,14 +28,24 @@ function inSession(sb: Sandbox, script: string, env: NodeJS.ProcessEnv = {}) {
   return run('sh', ['-c', `echo 1000 > /proc/self/loginuid || exit 99\n${script}`], { env: { ...sb.env, NODE: process.execPath, K: KEYRACK, FAST: join(ROOT, 'native', 'build', 'Release', 'keyrack-fast'), ...env } });
 }
 
+/** The user's opt-in to the user-wide daemon (docs/systemd.md). */
+function optIn(sb: Sandbox): string {
+  const dir = join(sb.env.XDG_CONFIG_HOME!, 'keyrack');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, 'user-daemon');
+  writeFileSync(file, '', { mode: 0o644 });
+  return file;
+}
+
 async function waitFor(path: string): Promise<void> {
   for (let i = 0; i < 500 && !existsSync(path); i++) await sleep(20);
   assert.ok(existsSync(path), `${path} appeared`);
 }
 
-test('a shell in a login session uses the user-wide daemon when its session has none', { skip: needsRoot('needs root to create audit sessions') }, async () => {
+test('a shell in a login session uses the user-wide daemon when its session has none and the user opted in', { skip: needsRoot('needs root to create audit sessions') }, async () => {
   const sb = sandbox();
   registerKey(sb, 'A');
+  optIn(sb);
   const userSock = join(sb.env.XDG_RUNTIME_DIR!, 'keyrack.u0.sock');
   // As systemd --user would: no session, in the foreground, the flag set.
   const daemon = spawn(process.execPath, [KEYRACK, 'daemon', 'run'], { env: { ...sb.env, KEYRACK_USER_DAEMON: '1' }, stdio: 'ignore', detached: true });
@@ -64,14 +76,15 @@ test('a shell in a login session uses the user-wide daemon when its session has 
       "$NODE" "$K" daemon start`);
     assert.equal(r.code, 0, r.stderr);
     const session = Number(/^session (\d+)$/m.exec(r.stdout)![1]);
-    const st = JSON.parse(readFileSync(join(sb.env.XDG_RUNTIME_DIR!, 'status.json'), 'utf8')) as { session: number; socket: string; daemon: { pid: number; mode: string; shared: boolean } };
+    const st = JSON.parse(readFileSync(join(sb.env.XDG_RUNTIME_DIR!, 'status.json'), 'utf8')) as { session: number; socket: string; daemon: { pid: number; mode: string; shared: boolean; verified: string } };
     assert.equal(st.session, session);
     assert.equal(st.daemon.pid, daemon.pid);
     assert.equal(st.daemon.mode, 'uid-only');
     assert.equal(st.daemon.shared, true);
     assert.equal(st.socket, userSock);
+    assert.equal(st.daemon.verified, 'user-wide, uid-only', 'status says how this client checked it');
     assert.match(r.stdout, /^alpha$/m);
-    assert.match(r.stdout, /^export A=alpha$/m);
+    assert.match(r.stdout, /^export A='alpha'$/m);
     assert.match(r.stdout, /^fast: 0$/m);
     assert.match(r.stdout, /^hooks woken$/m, 'a change bumps the generation file of the session that used it');
     assert.match(r.stdout, /^get after lock: 2$/m);
@@ -124,6 +137,56 @@ test('a uid-only daemon started without KEYRACK_USER_DAEMON is not used from a l
     const audit = join(sb.env.XDG_STATE_HOME!, 'keyrack', 'audit.log');
     assert.ok(!existsSync(audit) || !readFileSync(audit, 'utf8').includes('"op":"get"'), 'the uid-only daemon handed nothing out');
   } finally {
+    sb.cleanup();
+  }
+});
+
+test('without the opt-in (or with one others could write) a login session never uses the user-wide daemon', { skip: needsRoot('needs root to create audit sessions') }, async () => {
+  const sb = sandbox();
+  registerKey(sb, 'A');
+  const userSock = join(sb.env.XDG_RUNTIME_DIR!, 'keyrack.u0.sock');
+  const daemon = spawn(process.execPath, [KEYRACK, 'daemon', 'run'], { env: { ...sb.env, KEYRACK_USER_DAEMON: '1' }, stdio: 'ignore', detached: true });
+  try {
+    await waitFor(userSock);
+    const put = await run(process.execPath, [PROBE, userSock, JSON.stringify({ id: 1, op: 'put', ttlMs: 600_000, keys: { A: { value: 'alpha' } } })], {});
+    assert.match(put.stdout, /"shared":true/, 'it says it serves every session: not enough');
+    const proj = join(sb.dir, 'proj');
+    mkdirSync(proj);
+    writeFileSync(join(proj, '.keyrack'), 'A\n');
+    assert.equal((await keyrack(['allow', proj], { env: sb.env })).code, 0);
+    const script = `
+      (cd "${proj}" && "$FAST" /bin/false "$K" export bash; echo "fast: $?")
+      "$NODE" "$K" get A; echo "get: $?"
+      "$NODE" "$K" status --json > "$XDG_RUNTIME_DIR/status.json"`;
+    const file = join(sb.env.XDG_CONFIG_HOME!, 'keyrack', 'user-daemon');
+    const cases: Array<[string, () => void]> = [
+      ['no opt-in', () => undefined],
+      ['a group-writable opt-in', () => { optIn(sb); chmodSync(file, 0o664); }],
+      ['an opt-in that is a symlink', () => { unlinkSync(file); writeFileSync(`${file}.real`, ''); symlinkSync(`${file}.real`, file); }],
+    ];
+    for (const [label, setUp] of cases) {
+      setUp();
+      const r = await inSession(sb, script);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^fast: 1$/m, `${label}: the native client handed over to node (/bin/false)`);
+      assert.doesNotMatch(r.stdout, /alpha/, label);
+      assert.match(r.stdout, /^get: 2$/m, label);
+      const st = JSON.parse(readFileSync(join(sb.env.XDG_RUNTIME_DIR!, 'status.json'), 'utf8')) as { daemon: unknown; socket: string };
+      assert.equal(st.daemon, null, label);
+      assert.notEqual(st.socket, userSock, label);
+    }
+    const audit = join(sb.env.XDG_STATE_HOME!, 'keyrack', 'audit.log');
+    assert.ok(!existsSync(audit) || !readFileSync(audit, 'utf8').includes('"op":"get"'), 'the user-wide daemon handed nothing out');
+
+    // The same daemon, once the user opted in with a file of their own: used.
+    unlinkSync(file);
+    optIn(sb);
+    const r = await inSession(sb, script);
+    assert.match(r.stdout, /^alpha$/m);
+    assert.match(r.stdout, /^fast: 0$/m);
+  } finally {
+    daemon.kill('SIGTERM');
+    await new Promise((r) => daemon.once('exit', r));
     sb.cleanup();
   }
 });

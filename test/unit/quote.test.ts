@@ -39,13 +39,13 @@ function parseEnv(raw: Buffer): Map<string, Buffer> {
 }
 
 /** Evals `script` in a function of `shell`, returns the environment a child then sees. */
-function roundTrip(shell: 'bash' | 'zsh' | 'fish', script: string, lang = 'C.UTF-8'): Map<string, Buffer> {
+function roundTrip(shell: 'bash' | 'zsh' | 'fish', script: string, lang = 'C.UTF-8', setup = ''): Map<string, Buffer> {
   const file = join(dir, `script.${shell}`);
   const out = join(dir, `env.${shell}`);
   writeFileSync(file, script);
   const argv = {
     bash: ['bash', '--norc', '--noprofile', '-c', `f() { eval "$(cat ${quotePosix(file)})"; }; f; env -0 > ${quotePosix(out)}`],
-    zsh: ['zsh', '-f', '-c', `f() { eval "$(cat ${quotePosix(file)})"; }; f; env -0 > ${quotePosix(out)}`],
+    zsh: ['zsh', '-f', '-c', `${setup}f() { eval "$(cat ${quotePosix(file)})"; }; f; env -0 > ${quotePosix(out)}`],
     fish: ['fish', '--no-config', '-c', `function f; cat ${quoteFish(file)} | source; end; f; env -0 > ${quoteFish(out)}`],
   }[shell];
   const r = spawnSync(argv[0]!, argv.slice(1), { env: { PATH: process.env.PATH, LANG: lang, LC_ALL: lang, HOME: dir }, encoding: 'utf8' });
@@ -80,6 +80,15 @@ for (const name of ['bash', 'zsh'] as const) {
     assertExact(roundTrip(name, shell.render(changes(values)), 'C'), values, `${name} LANG=C`);
   });
 }
+
+test('zsh: RC_QUOTES (\'\' as a quote inside quotes) changes nothing', (t) => {
+  if (!requireTool('zsh')) return t.skip('zsh missing');
+  assertExact(roundTrip('zsh', zsh.render(changes(values)), 'C.UTF-8', 'setopt RC_QUOTES; '), values, 'zsh RC_QUOTES');
+});
+
+test('bash and zsh values are always one single-quoted word (what keyrack-fast checks)', () => {
+  for (const v of values) assert.match(quotePosix(v), /^'[^']*'(\\''[^']*')*$/s, JSON.stringify(v));
+});
 
 test('json: values survive JSON.parse exactly', () => {
   const parsed = JSON.parse(json.render(changes(values))) as { set: Record<string, string>; state: string };
