@@ -48,7 +48,8 @@ export function firstFrame(path: string): Promise<{ error?: string; reason?: str
  * Connections the kernel queues before the daemon accepts them. Node's default
  * (511) let a flood of refused callers fill it, and every other connect() then
  * failed with EAGAIN. The kernel caps it at net.core.somaxconn (4096 by default
- * since Linux 5.4); the client also retries EAGAIN briefly (client.ts).
+ * since Linux 5.4); the clients' checked connect
+ * (native/peer_check.h) blocks until there is room, for 5 s at most.
  */
 export const LISTEN_BACKLOG = 4096;
 
