@@ -42,12 +42,12 @@ async function unlockOnTty(scope: Scope, env: NodeJS.ProcessEnv, keys: string[])
   say(words.locked(scope.locked, 'sentence', 'unlocking'));
   const unlock = await import('./unlock.js');
   await unlock.run(scope.locked, { all: false });
-  return resolveScope({ env, keys, getHeld: daemonHeld });
+  return resolveScope({ env, keys, getHeld: daemonHeld, purpose: 'exec' });
 }
 
 export async function run(cmd: string[], o: { keys: string[] }): Promise<number | void> {
   const env = process.env;
-  let scope = await resolveScope({ env, keys: o.keys, getHeld: daemonHeld });
+  let scope = await resolveScope({ env, keys: o.keys, getHeld: daemonHeld, purpose: 'exec' });
   scope = await unlockOnTty(scope, env, o.keys);
   assertReady(scope, o.keys.length > 0, env);
 
