@@ -41,7 +41,8 @@ const OPS: Handlers = {
   ping: (d, { reply }) => reply({ gen: d.gen() }),
   get(d, { req, caller, reply }) {
     const keys = d.store.get(req.keys);
-    d.audit.record({ op: 'get', keys: Object.keys(keys), peer: caller }); // before the values leave
+    // before the values leave; for exec's Node path, one exec record naming the program
+    d.audit.record({ op: req.program ? 'exec' : 'get', keys: Object.keys(keys), peer: caller, ...(req.program && { program: req.program }) });
     reply({ keys });
   },
   put(d, { req, who, reply }) {
@@ -74,7 +75,8 @@ function fast<O extends 'export' | 'exec-env'>(d: Daemon, { req, who, caller, re
     .then(({ answerFast }) => answerFast(req, (names) => d.store.get(names)))
     .then(
       (r) => {
-        d.audit.record({ op: r.audit, keys: r.handed, peer: caller });
+        const program = req.op === 'exec-env' ? req.program : undefined;
+        d.audit.record({ op: r.audit, keys: r.handed, peer: caller, ...(program && { program }) });
         reply(r.fields);
       },
       (e: unknown) => {

@@ -36,9 +36,19 @@ export interface Hello {
   shared?: boolean;
 }
 
+/**
+ * The program an `exec` is about to run, as its client says (resolved path and
+ * argv[0]): recorded in the audit log marked client-reported, never trusted for a decision.
+ */
+export interface Program {
+  path: string;
+  argv0: string;
+}
+
 export type Request =
   | { id: number; op: 'ping' }
-  | { id: number; op: 'get'; keys: string[] }
+  /** `program`: the values are for `keyrack exec` of that program (the audit log's op is then exec). */
+  | { id: number; op: 'get'; keys: string[]; program?: Program }
   | { id: number; op: 'put'; ttlMs: number; idleMs?: number; keys: Record<string, Unlocked> }
   | { id: number; op: 'lock'; keys?: string[] }
   | { id: number; op: 'status' }
@@ -58,7 +68,7 @@ export type Request =
    * command's environment, or code 2 when the Node CLI must handle it (locked,
    * untrusted, absent: it prints why, and may offer to unlock on a terminal).
    */
-  | { id: number; op: 'exec-env'; cwd: string; env: Record<string, string>; keys: string[] };
+  | { id: number; op: 'exec-env'; cwd: string; env: Record<string, string>; keys: string[]; program?: Program };
 
 /** Bounds on an export request's environment. */
 export const EXPORT_MAX_VARS = 4096;
@@ -182,6 +192,15 @@ function keyList(v: unknown): string[] | string {
   return v as string[];
 }
 
+const MAX_PROGRAM = 4096;
+
+/** An optional Program field: undefined when absent, a string when malformed. */
+function programOf(v: unknown): Program | undefined | string {
+  if (v === undefined) return undefined;
+  if (!isObj(v) || !goodText(v.path) || !goodText(v.argv0) || v.path.length > MAX_PROGRAM || v.argv0.length > MAX_PROGRAM) return 'program must be {path, argv0}';
+  return { path: v.path, argv0: v.argv0 };
+}
+
 function secretOf(v: unknown): (Unlocked) | string {
   if (!isObj(v)) return 'a value must be an object';
   let out: Unlocked;
@@ -234,7 +253,10 @@ export function parseRequest(msg: Record<string, unknown>): Request | { id?: num
       return { id, op: msg.op };
     case 'get': {
       const keys = keyList(msg.keys);
-      return typeof keys === 'string' ? bad(keys) : { id, op: 'get', keys };
+      if (typeof keys === 'string') return bad(keys);
+      const program = programOf(msg.program);
+      if (typeof program === 'string') return bad(program);
+      return program === undefined ? { id, op: 'get', keys } : { id, op: 'get', keys, program };
     }
     case 'lock': {
       if (msg.keys === undefined) return { id, op: 'lock' };
@@ -272,7 +294,10 @@ export function parseRequest(msg: Record<string, unknown>): Request | { id?: num
       if (msg.op === 'exec-env') {
         const keys = msg.keys;
         if (!Array.isArray(keys) || keys.length > MAX_KEYS || !keys.every((k) => typeof k === 'string' && goodText(k) && k.length <= 512)) return bad('keys must be a list of strings');
-        return { id, op: 'exec-env', cwd: msg.cwd, env, keys: keys as string[] };
+        const program = programOf(msg.program);
+        if (typeof program === 'string') return bad(program);
+        const req = { id, op: 'exec-env' as const, cwd: msg.cwd, env, keys: keys as string[] };
+        return program === undefined ? req : { ...req, program };
       }
       if (typeof msg.shell !== 'string' || !['bash', 'zsh', 'fish', 'json'].includes(msg.shell)) return bad('shell must be bash, zsh, fish or json');
       return { id, op: 'export', shell: msg.shell, cwd: msg.cwd, env };
