@@ -152,8 +152,8 @@ function build(setCode: (p: Promise<number | void>) => void): CAC {
 
 /** `exec` parses its own options (exec-args.ts), then runs the command. */
 async function runExec(argv: string[]): Promise<number | void> {
-  const { keys, cmd } = parseExecArgs(argv);
-  return (await import('./commands/exec.js')).run(cmd, { keys });
+  const { keys, cmd, mask } = parseExecArgs(argv);
+  return (await import('./commands/exec.js')).run(cmd, { keys, mask });
 }
 
 /** Options that take a value: `--ttl -1h` must reach the duration check as a value, not as flags. */

@@ -40,15 +40,15 @@ type Handlers = { [O in Op]: (d: Daemon, call: Call<O>) => void };
 const OPS: Handlers = {
   ping: (d, { reply }) => reply({ gen: d.gen() }),
   get(d, { req, caller, reply }) {
-    const keys = d.store.get(req.keys);
+    const keys = d.store.get(req.keys, req.purpose);
     // before the values leave; for exec's Node path, one exec record naming the program
     d.audit.record({ op: req.program ? 'exec' : 'get', keys: Object.keys(keys), peer: caller, ...(req.program && { program: req.program }) });
     reply({ keys });
   },
   put(d, { req, who, reply }) {
-    d.store.put(req.keys, req.ttlMs, req.idleMs);
+    d.store.put(req.keys, req.ttlMs, req.idleMs, req.execOnly);
     const idle = req.idleMs === undefined ? '' : `, idle ${formatDuration(req.idleMs)}`;
-    d.log.line(`put ${Object.keys(req.keys).join(',')} for ${formatDuration(req.ttlMs)}${idle} (${who})`);
+    d.log.line(`put ${Object.keys(req.keys).join(',')} for ${formatDuration(req.ttlMs)}${idle}${req.execOnly ? ', exec only' : ''} (${who})`);
     reply({ gen: d.gen() });
   },
   lock(d, { req, who, reply }) {
@@ -72,7 +72,7 @@ const OPS: Handlers = {
 /** The native fast paths (export-op.ts), loaded on first use: only keyrack-fast asks for them. */
 function fast<O extends 'export' | 'exec-env'>(d: Daemon, { req, who, caller, reply, fail }: Call<O>): void {
   void import('./export-op.js')
-    .then(({ answerFast }) => answerFast(req, (names) => d.store.get(names)))
+    .then(({ answerFast }) => answerFast(req, (names) => d.store.get(names, req.op === 'export' ? 'export' : undefined)))
     .then(
       (r) => {
         const program = req.op === 'exec-env' ? req.program : undefined;

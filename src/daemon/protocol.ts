@@ -48,8 +48,9 @@ export interface Program {
 export type Request =
   | { id: number; op: 'ping' }
   /** `program`: the values are for `keyrack exec` of that program (the audit log's op is then exec). */
-  | { id: number; op: 'get'; keys: string[]; program?: Program }
-  | { id: number; op: 'put'; ttlMs: number; idleMs?: number; keys: Record<string, Unlocked> }
+  | { id: number; op: 'get'; keys: string[]; program?: Program; purpose?: 'export' }
+  /** `execOnly`: held for `keyrack exec` only (it unlocked them on a terminal): never in an export. */
+  | { id: number; op: 'put'; ttlMs: number; idleMs?: number; keys: Record<string, Unlocked>; execOnly?: true }
   | { id: number; op: 'lock'; keys?: string[] }
   | { id: number; op: 'status' }
   | { id: number; op: 'stop' }
@@ -80,6 +81,8 @@ export interface KeyStatus {
   idleMs?: number;
   /** Will the daemon re-fetch it before expiry (aws.sso)? */
   refresh: boolean;
+  /** Held for exec only (exec unlocked it on a terminal): no export gets it. */
+  execOnly?: true;
   vars?: string[];
 }
 
@@ -256,7 +259,8 @@ export function parseRequest(msg: Record<string, unknown>): Request | { id?: num
       if (typeof keys === 'string') return bad(keys);
       const program = programOf(msg.program);
       if (typeof program === 'string') return bad(program);
-      return program === undefined ? { id, op: 'get', keys } : { id, op: 'get', keys, program };
+      if (msg.purpose !== undefined && msg.purpose !== 'export') return bad('purpose must be export');
+      return { id, op: 'get', keys, ...(program && { program }), ...(msg.purpose === 'export' && { purpose: 'export' as const }) };
     }
     case 'lock': {
       if (msg.keys === undefined) return { id, op: 'lock' };
@@ -276,7 +280,8 @@ export function parseRequest(msg: Record<string, unknown>): Request | { id?: num
         if (typeof s === 'string') return bad(`${name}: ${s}`);
         keys[name] = s;
       }
-      return idleMs === undefined ? { id, op: 'put', ttlMs, keys } : { id, op: 'put', ttlMs, idleMs, keys };
+      if (msg.execOnly !== undefined && msg.execOnly !== true) return bad('execOnly must be true');
+      return { id, op: 'put', ttlMs, keys, ...(idleMs !== undefined && { idleMs }), ...(msg.execOnly === true && { execOnly: true as const }) };
     }
     case 'backoff': {
       const r = msg.record;

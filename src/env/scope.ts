@@ -96,7 +96,7 @@ const empty = (manifest: Manifest | null, trust: Trust | null): Scope => ({
 });
 
 /** Fetches held values by key name; null when there is no daemon. */
-export type HeldGetter = (names: string[], env: Env) => Promise<Record<string, HeldKey> | null>;
+export type HeldGetter = (names: string[], env: Env, purpose: Purpose) => Promise<Record<string, HeldKey> | null>;
 
 /**
  * Where a scope is resolved from, handed in by the caller: the engine never reaches
@@ -168,7 +168,7 @@ async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, { ge
   }
   if (held.length) {
     // Asked only when needed: a manifest of os.direct keys never opens a socket.
-    const got = await getHeld([...new Set(held.map((e) => e.key))], env);
+    const got = await getHeld([...new Set(held.map((e) => e.key))], env, purpose ?? 'export');
     for (const e of held) {
       const h = got?.[e.key];
       if (h === undefined) {
