@@ -4,6 +4,7 @@
  * connection (server.ts) parses the request and sends the answer.
  */
 import { formatDuration } from '../duration.js';
+import { loadRegistry } from '../registry.js';
 import type { AuditLog, Caller } from './audit.js';
 import type { Backoff } from './backoff.js';
 import type { Log } from './log.js';
@@ -40,7 +41,8 @@ type Handlers = { [O in Op]: (d: Daemon, call: Call<O>) => void };
 const OPS: Handlers = {
   ping: (d, { reply }) => reply({ gen: d.gen() }),
   get(d, { req, caller, reply }) {
-    const keys = d.store.get(req.keys, req.purpose);
+    // For an export: never a key the user marked exec-only (the daemon's registry), nor one held for exec only.
+    const keys = d.store.get(req.purpose === 'export' ? withoutExecOnly(req.keys) : req.keys, req.purpose);
     // before the values leave; for exec's Node path, one exec record naming the program
     d.audit.record({ op: req.program ? 'exec' : 'get', keys: Object.keys(keys), peer: caller, ...(req.program && { program: req.program }) });
     reply({ keys });
@@ -84,6 +86,12 @@ function fast<O extends 'export' | 'exec-env'>(d: Daemon, { req, who, caller, re
         fail(`${req.op} failed`);
       },
     );
+}
+
+/** `names` minus the keys this user's registry marks exec-only. */
+function withoutExecOnly(names: string[]): string[] {
+  const keys = loadRegistry(process.env).keys;
+  return names.filter((n) => !keys[n]?.execOnly);
 }
 
 /** Runs the handler of `op`; a throw is the caller's to log and answer. */
