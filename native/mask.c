@@ -79,22 +79,20 @@ void kr_mask_add(kr_mask *m, const char *name, const char *value, size_t len, in
   qsort(m->p, m->n, sizeof *m->p, longer_first);
 }
 
-/* The pattern that occurs in full at b[0..avail), or NULL. */
-static const pattern *match_at(const kr_mask *m, const char *b, size_t avail) {
-  for (size_t j = 0; j < m->n; j++) {
+/* The longest pattern that occurs in full at b[0..avail), or NULL; *more set when a
+ * longer one might still, given more bytes (then nothing here may be decided yet). */
+static const pattern *match_at(const kr_mask *m, const char *b, size_t avail, int at_eof, int *more) {
+  *more = 0;
+  for (size_t j = 0; j < m->n; j++) { /* longest first */
     const pattern *p = &m->p[j];
-    if (p->len <= avail && memcmp(b, p->s, p->len) == 0) return p;
+    if (p->len <= avail) {
+      if (memcmp(b, p->s, p->len) == 0) return p;
+    } else if (!at_eof && memcmp(b, p->s, avail) == 0) {
+      *more = 1;
+      return NULL;
+    }
   }
   return NULL;
-}
-
-/* Whether b[0..avail) is the start of some longer pattern (more bytes may complete it). */
-static int prefix_of_some(const kr_mask *m, const char *b, size_t avail) {
-  for (size_t j = 0; j < m->n; j++) {
-    const pattern *p = &m->p[j];
-    if (p->len > avail && memcmp(b, p->s, avail) == 0) return 1;
-  }
-  return 0;
 }
 
 /* ---- one relayed stream ---- */
@@ -124,7 +122,7 @@ static void put_out(stream *s, const char *p, size_t n) {
 static void process(const kr_mask *m, stream *s, size_t len, int at_eof) {
   char *b = s->buf;
   size_t i = 0, run = 0; /* run: start of bytes not yet written */
-  /* Below `fast`, every pattern fits in what we have: no partial check needed. */
+  /* Below `fast`, every pattern fits in what we have: none can need more bytes. */
   size_t fast = len > m->maxlen ? len - m->maxlen : 0;
   while (i < len) {
     if (i < fast) {
@@ -134,7 +132,9 @@ static void process(const kr_mask *m, stream *s, size_t len, int at_eof) {
       i++; /* two bytes no value starts with (values are >= KR_MASK_MIN long): not even a prefix */
       continue;
     }
-    const pattern *p = i + 1 < len ? match_at(m, b + i, len - i) : NULL;
+    int more = 0;
+    const pattern *p = match_at(m, b + i, len - i, at_eof, &more);
+    if (more) break; /* held back: the next read decides */
     if (p) {
       put_out(s, b + run, i - run);
       put_out(s, p->repl, p->rlen);
@@ -142,7 +142,6 @@ static void process(const kr_mask *m, stream *s, size_t len, int at_eof) {
       run = i;
       continue;
     }
-    if (!at_eof && len - i < m->maxlen && prefix_of_some(m, b + i, len - i)) break;
     i++;
   }
   put_out(s, b + run, i - run);
