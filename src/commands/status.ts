@@ -58,7 +58,7 @@ export interface StatusJson {
   session: number | null;
   socket: string;
   daemon: null | (Omit<DaemonStatus, 'keys' | 'socket' | 'gen'> & { verified: ServerCheck });
-  keys: Array<{ name: string; expiresAt: number; secondsLeft: number; refresh: boolean; vars?: string[]; idleMs?: number; vault?: VaultId }>;
+  keys: Array<{ name: string; expiresAt: number; secondsLeft: number; refresh: boolean; vars?: string[]; idleMs?: number; vault?: VaultId; execOnly?: true }>;
   manifest: null | { path: string; trust: Trust; entries: Array<{ env: string; key: string; optional: boolean; state: State; vault?: VaultId; execOnly?: true }> };
   manifestError: string | null;
 }
@@ -151,6 +151,7 @@ function text(s: StatusJson): string {
       const extra = [
         k.vars ? k.vars.join(' ') : '', k.refresh ? 'refreshes before expiry' : '',
         k.idleMs !== undefined ? `goes after ${formatDuration(k.idleMs)} unused` : '',
+        k.execOnly ? 'for keyrack exec only: exec unlocked it' : '',
       ].filter(Boolean).join('; ');
       lines.push(`  ${k.name.padEnd(w)}  ${formatDuration(k.secondsLeft * 1000)} left${extra ? ` (${extra})` : ''}`);
     }
