@@ -24,12 +24,19 @@ typedef struct { char *s; size_t len; char *repl; size_t rlen; } pattern;
 
 struct kr_mask {
   pattern *p;
-  size_t n, cap, maxlen;
+  size_t n, cap, maxlen, minlen;
+  /* Checkpoints are `step` bytes apart: every value is longer than step, so each
+   * occurrence covers one, at an offset below step. */
+  size_t step;
   uint64_t pair[1024]; /* bit (b0 << 8 | b1): some pattern starts with bytes b0 b1 */
+  uint64_t any[1024];  /* ... has bytes b0 b1 at some offset below step */
 };
 
 #define PAIR(a, b) (((unsigned)(unsigned char)(a) << 8) | (unsigned char)(b))
-#define HAS(m, k) ((m)->pair[(k) >> 6] >> ((k) & 63) & 1)
+#define BIT(t, k) ((t)[(k) >> 6] >> ((k) & 63) & 1)
+#define SET(t, k) ((t)[(k) >> 6] |= (uint64_t)1 << ((k) & 63))
+#define HAS(m, k) BIT((m)->pair, k)
+#define STEP_MAX 8
 
 static void *xalloc(void *p, size_t n) {
   p = realloc(p, n ? n : 1);
@@ -67,9 +74,9 @@ void kr_mask_add(kr_mask *m, const char *name, const char *value, size_t len, in
       p->repl[0] = '<';
       memcpy(p->repl + 1, name, nl);
       p->repl[nl + 1] = '>';
-      unsigned k = PAIR(line[0], line[1]);
-      m->pair[k >> 6] |= (uint64_t)1 << (k & 63);
+      SET(m->pair, PAIR(line[0], line[1]));
       if (l > m->maxlen) m->maxlen = l;
+      if (m->minlen == 0 || l < m->minlen) m->minlen = l;
     } else if (l > 0) {
       *had_short = 1;
     }
@@ -77,6 +84,26 @@ void kr_mask_add(kr_mask *m, const char *name, const char *value, size_t len, in
   }
   /* Longest first: where two values overlap at one position, the longer is masked. */
   qsort(m->p, m->n, sizeof *m->p, longer_first);
+  /* The checkpoint table, rebuilt for the (maybe shorter) minimum. */
+  if (m->n == 0) return;
+  m->step = m->minlen - 1 < STEP_MAX ? m->minlen - 1 : STEP_MAX;
+  memset(m->any, 0, sizeof m->any);
+  for (size_t j = 0; j < m->n; j++)
+    for (size_t o = 0; o < m->step; o++) SET(m->any, PAIR(m->p[j].s[o], m->p[j].s[o + 1]));
+}
+
+/* The first position in [i, lim) where a value may start (its first two bytes fit),
+ * or lim. Looks at one checkpoint every `step` bytes; only around a checkpoint that
+ * hits does it look at each start. Needs lim + step <= len - 1 (lim = len - maxlen). */
+static size_t next_candidate(const kr_mask *m, const char *b, size_t i, size_t lim) {
+  const size_t step = m->step;
+  for (size_t c = i + step - 1; c - (step - 1) < lim; c += step) {
+    if (!BIT(m->any, PAIR(b[c], b[c + 1]))) continue;
+    size_t from = c - (step - 1);
+    for (size_t s = from < i ? i : from; s <= c && s < lim; s++)
+      if (HAS(m, PAIR(b[s], b[s + 1]))) return s;
+  }
+  return lim;
 }
 
 /* The longest pattern that occurs in full at b[0..avail), or NULL; *more set when a
@@ -121,12 +148,17 @@ static void put_out(stream *s, const char *p, size_t n) {
  * the start of a value, unless at_eof. */
 static void process(const kr_mask *m, stream *s, size_t len, int at_eof) {
   char *b = s->buf;
+  if (m->n == 0) { /* nothing to mask (no values, or only short ones): a plain relay */
+    put_out(s, b, len);
+    s->held = 0;
+    return;
+  }
   size_t i = 0, run = 0; /* run: start of bytes not yet written */
   /* Below `fast`, every pattern fits in what we have: none can need more bytes. */
   size_t fast = len > m->maxlen ? len - m->maxlen : 0;
   while (i < len) {
     if (i < fast) {
-      while (i < fast && !HAS(m, PAIR(b[i], b[i + 1]))) i++;
+      i = next_candidate(m, b, i, fast);
       if (i >= fast) continue;
     } else if (i + 1 < len && !HAS(m, PAIR(b[i], b[i + 1]))) {
       i++; /* two bytes no value starts with (values are >= KR_MASK_MIN long): not even a prefix */
@@ -149,7 +181,7 @@ static void process(const kr_mask *m, stream *s, size_t len, int at_eof) {
   memmove(b, b + i, s->held);
 }
 
-#define CHUNK 65536
+#define CHUNK (256 * 1024)
 
 /* Reads once; returns 0 at EOF (what was held is flushed), 1 after data, -1 on EAGAIN. */
 static int pump(const kr_mask *m, stream *s) {
@@ -238,6 +270,9 @@ int kr_mask_run(kr_mask *m, const char *path, char **cmd, void (*before_exec)(vo
   }
   child_pid = pid;
   sigprocmask(SIG_SETMASK, &old, NULL);
+  /* Bigger pipes, fewer reads: 1 MiB where the system allows it (a hint only). */
+  fcntl(out[0], F_SETPIPE_SZ, 1 << 20);
+  fcntl(err[0], F_SETPIPE_SZ, 1 << 20);
   close(out[1]);
   close(err[1]);
 
