@@ -73,8 +73,7 @@ function build(setCode: (p: Promise<number | void>) => void): CAC {
     })));
 
   cli.command('mark <key>', 'Change a key\'s marks without touching its value: --exec-only / --no-exec-only')
-    .option('--exec-only', 'Only keyrack exec and get hand it out: the shell hook never sets it')
-    .option('--no-exec-only', 'The shell hook may set it again (a manifest line marked exec-only still keeps it out)')
+    .option('--exec-only', 'Only keyrack exec and get hand it out: the shell hook never sets it; --no-exec-only: the hook may set it again (a manifest line marked exec-only still keeps it out)')
     .action((key: string) => run(async () => (await import('./commands/mark.js')).run(key, { execOnly: markFlag(process.argv) })));
 
   cli.command('get <key>', 'Print one key\'s value (exit 2 when locked or absent)')
@@ -116,8 +115,7 @@ function build(setCode: (p: Promise<number | void>) => void): CAC {
 
   cli.command('exec [...cmd]', 'Run one command with the manifest\'s keys: keyrack exec [--key K]... [--mask|--no-mask] [--] CMD [ARG...]')
     .option('--key <key>', 'A key to pass (repeatable); default: the manifest\'s keys, exec-only ones included')
-    .option('--mask', 'Relay the command\'s stdout and stderr with every value replaced by <NAME> (default when either is not a terminal)')
-    .option('--no-mask', 'Never relay: the command writes to your stdout and stderr itself (default on a terminal)');
+    .option('--mask', 'Relay the command\'s stdout and stderr with every value replaced by <NAME> (default when either is not a terminal); --no-mask: never (default on a terminal)');
 
   cli.command('daemon <action>', 'Manage the session daemon: start, stop, status, run (foreground)')
     .action((action: string) => run(async () => (await import('./commands/daemon.js')).run(action)));
