@@ -3,7 +3,8 @@
 # installs what keyrack is compared against when it is missing, builds, then runs
 # every comparison in a sandbox (bench/compare.ts): one table on stdout, the same
 # as JSON in bench/results/latest.json. `npm run bench -- --flood [--quick]`: the
-# flood of refused callers instead (bench/flood.ts; root).
+# flood of refused callers instead (bench/flood.ts; root). `npm run bench -- --mask
+# [--mb N]`: exec --mask's throughput against cat (bench/mask.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,5 +15,10 @@ scripts/build-all.sh
 if [ "${1:-}" = --flood ]; then
   shift
   exec node --import tsx bench/flood.ts "$@"
+fi
+# --mask: exec --mask's throughput against cat (bench/mask.ts).
+if [ "${1:-}" = --mask ]; then
+  shift
+  exec node --import tsx bench/mask.ts "$@"
 fi
 exec node --import tsx bench/compare.ts "$@"

@@ -43,6 +43,12 @@ function suggest(word: string, commands: string[]): string | undefined {
   return best;
 }
 
+/** mark's flag as typed (cac defaults a flag that has a --no- form to true): the last one wins. */
+function markFlag(argv: readonly string[]): boolean | undefined {
+  const last = argv.filter((a) => a === '--exec-only' || a === '--no-exec-only').pop();
+  return last === undefined ? undefined : last === '--exec-only';
+}
+
 /** The words after `--` (cac keeps them apart), when there are any. */
 function afterDashes(o: Opts): { argv?: string[] } {
   const rest = o['--'];
@@ -61,9 +67,14 @@ function build(setCode: (p: Promise<number | void>) => void): CAC {
     .option('--ref <ref>', 'the reference: op://vault/item/field, path/in/store[#NAME], attr=value[,attr=value], mount/path#field, SECRET-ID[#field], /param/name')
     .option('--profile <profile>', 'aws.sso, aws.secrets, aws.ssm: the AWS profile name')
     .option('--store', 'keyring: store a value in the keyring (hidden prompt on a terminal)')
+    .option('--exec-only', 'Only keyrack exec and get hand it out: the shell hook never sets it')
     .action((key: string, o: Opts) => run(async () => (await import('./commands/set.js')).run(key, {
-      vault: str(o.vault), ref: str(o.ref), profile: str(o.profile), store: o.store === true, ...afterDashes(o),
+      vault: str(o.vault), ref: str(o.ref), profile: str(o.profile), store: o.store === true, execOnly: o.execOnly === true, ...afterDashes(o),
     })));
+
+  cli.command('mark <key>', 'Change a key\'s marks without touching its value: --exec-only / --no-exec-only')
+    .option('--exec-only', 'Only keyrack exec and get hand it out: the shell hook never sets it; --no-exec-only: the hook may set it again (a manifest line marked exec-only still keeps it out)')
+    .action((key: string) => run(async () => (await import('./commands/mark.js')).run(key, { execOnly: markFlag(process.argv) })));
 
   cli.command('get <key>', 'Print one key\'s value (exit 2 when locked or absent)')
     .action((key: string) => run(async () => (await import('./commands/get.js')).run(key)));
@@ -102,8 +113,9 @@ function build(setCode: (p: Promise<number | void>) => void): CAC {
   cli.command('export <shell>', 'Print the env changes for this directory (bash, zsh, fish, json)')
     .action((shell: string) => run(async () => (await import('./commands/export.js')).run(shell)));
 
-  cli.command('exec [...cmd]', 'Run one command with the manifest\'s keys: keyrack exec [--key K]... [--] CMD [ARG...]')
-    .option('--key <key>', 'A key to pass (repeatable); default: the manifest\'s keys');
+  cli.command('exec [...cmd]', 'Run one command with the manifest\'s keys: keyrack exec [--key K]... [--mask|--no-mask] [--] CMD [ARG...]')
+    .option('--key <key>', 'A key to pass (repeatable); default: the manifest\'s keys, exec-only ones included')
+    .option('--mask', 'Relay the command\'s stdout and stderr with every value replaced by <NAME> (default when either is not a terminal); --no-mask: never (default on a terminal)');
 
   cli.command('daemon <action>', 'Manage the session daemon: start, stop, status, run (foreground)')
     .action((action: string) => run(async () => (await import('./commands/daemon.js')).run(action)));
@@ -138,8 +150,8 @@ function build(setCode: (p: Promise<number | void>) => void): CAC {
 
 /** `exec` parses its own options (exec-args.ts), then runs the command. */
 async function runExec(argv: string[]): Promise<number | void> {
-  const { keys, cmd } = parseExecArgs(argv);
-  return (await import('./commands/exec.js')).run(cmd, { keys });
+  const { keys, cmd, mask } = parseExecArgs(argv);
+  return (await import('./commands/exec.js')).run(cmd, { keys, mask });
 }
 
 /** Options that take a value: `--ttl -1h` must reach the duration check as a value, not as flags. */

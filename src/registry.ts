@@ -23,6 +23,8 @@ export interface RegistryEntry {
   argv?: string[];
   /** keyring: keyrack created the item (`set` with a value), so `rm` deletes it too */
   stored?: true;
+  /** Only `exec` and `get` hand it out: the hook never puts it into an interactive shell (set/mark --exec-only). */
+  execOnly?: true;
 }
 
 export interface Registry {
@@ -54,6 +56,7 @@ function parse(path: string, raw: unknown): Registry {
       entry.argv = [...(e.argv as string[])];
     }
     if (e.stored === true) entry.stored = true;
+    if (e.execOnly === true) entry.execOnly = true;
     keys[name] = entry;
   }
   return { version: 1, keys };

@@ -38,7 +38,8 @@ export async function storeValues(
   vaultId: ValueVault,
   values: ReadonlyMap<string, string>,
   env: Env,
-  opts: { overwrite: boolean },
+  /** execOnly: mark the keys exec-only (a key marked before keeps its mark: storing never loosens it). */
+  opts: { overwrite: boolean; execOnly?: boolean },
 ): Promise<Map<string, RegistryEntry>> {
   // Encrypt first, outside the lock: it is async (X25519, fast) and needs no passphrase.
   let write: () => void;
@@ -61,7 +62,9 @@ export async function storeValues(
     }
     if (!opts.overwrite && previous.size > 0) throw new KeysExist([...previous.keys()]);
     write();
-    for (const name of values.keys()) reg.keys[name] = { vault: vaultId };
+    for (const name of values.keys()) {
+      reg.keys[name] = opts.execOnly || previous.get(name)?.execOnly ? { vault: vaultId, execOnly: true } : { vault: vaultId };
+    }
     saveRegistry(env, reg);
     for (const [name, old] of previous) if (old.vault !== vaultId) removeLocalValue(name, old.vault, env);
     return previous;
@@ -73,7 +76,8 @@ export function storeReference(name: string, entry: RegistryEntry, env: Env): Re
   return withRegistryLock(env, () => {
     const reg = loadRegistry(env);
     const previous = reg.keys[name];
-    reg.keys[name] = entry;
+    // A new reference keeps the key's exec-only mark: storing never loosens it.
+    reg.keys[name] = previous?.execOnly ? { ...entry, execOnly: true } : entry;
     saveRegistry(env, reg);
     if (previous && previous.vault !== entry.vault) removeLocalValue(name, previous.vault, env);
     return previous;

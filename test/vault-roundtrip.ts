@@ -30,7 +30,7 @@ export async function roundTrip(sb: Sandbox, values: Record<string, string>, unl
 
   // exec: the command gets exactly these values.
   const probe = `process.stdout.write(JSON.stringify(Object.fromEntries(${JSON.stringify(names)}.map((n) => [n, process.env[n] ?? null]))))`;
-  const ex = await run(process.execPath, [KEYRACK, 'exec', '--', process.execPath, '-e', probe], { env: { ...sb.env, PWD: proj }, cwd: proj });
+  const ex = await run(process.execPath, [KEYRACK, 'exec', '--no-mask', '--', process.execPath, '-e', probe], { env: { ...sb.env, PWD: proj }, cwd: proj });
   assert.equal(ex.code, 0, `exec: ${ex.stderr}`);
   assert.deepEqual(JSON.parse(ex.stdout), values, 'exec hands the command the values');
 

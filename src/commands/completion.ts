@@ -7,14 +7,15 @@ import { UserError } from '../errors.js';
 import { VAULTS as VAULT_IDS } from '../registry.js';
 
 const COMMANDS: Record<string, string[]> = {
-  init: [], set: ['--vault', '--ref', '--profile', '--store'], get: [], list: ['--json'], rm: [],
+  init: [], set: ['--vault', '--ref', '--profile', '--store', '--exec-only'], get: [], list: ['--json'], rm: [],
+  mark: ['--exec-only', '--no-exec-only'],
   unlock: ['--all', '--ttl', '--idle'], lock: [], status: ['--json'], allow: [], deny: [],
-  hook: [], export: [], exec: ['--key'], daemon: [], doctor: [], import: ['--vault', '--force'], completion: [],
+  hook: [], export: [], exec: ['--key', '--mask', '--no-mask'], daemon: [], doctor: [], import: ['--vault', '--force'], completion: [],
   log: ['--key', '--since', '--refused', '--follow', '--json'],
 };
 const SHELLS = 'bash zsh fish';
 const VAULTS = VAULT_IDS.join(' ');
-const KEY_COMMANDS = 'set get rm unlock lock';
+const KEY_COMMANDS = 'set get rm unlock lock mark';
 const DAEMON_ACTIONS = 'start stop status run';
 
 const keysCmd = `keyrack list --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{for(const k of JSON.parse(s).keys)console.log(k.name)}catch{}})'`;

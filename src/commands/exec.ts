@@ -1,8 +1,12 @@
 /**
- * `keyrack exec [--key K]... [--] CMD [ARG...]`: runs one command with the keys of
- * the trusted manifest (or the --key list) added to its environment. Needs no hook
- * and changes nothing in the calling shell. The child inherits stdin/stdout/stderr
- * (the TTY passes straight through); its exit status is ours, 128+n for a signal.
+ * `keyrack exec [--key K]... [--mask|--no-mask] [--] CMD [ARG...]`: runs one command
+ * with the keys of the trusted manifest (or the --key list), exec-only ones included,
+ * added to its environment. Needs no hook and changes nothing in the calling shell.
+ * Unmasked, the child inherits stdin/stdout/stderr (the TTY passes straight
+ * through); masked (the default when stdout or stderr is not a terminal),
+ * keyrack-fast relays its output with the values replaced (exec-masked.ts). Its
+ * exit status is ours, 128+n for a signal. The daemon records one exec naming the
+ * program (resolved as execvp would: program.ts).
  *
  * The keyrack process stays as light as it can while the child runs: it never
  * touches process.stdin/stdout (Node would put a TTY into non-blocking mode under
@@ -12,11 +16,15 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { isatty } from 'node:tty';
-import { daemonHeld } from '../daemon/source.js';
+import { withDaemon } from '../daemon/client.js';
+import type { Program } from '../daemon/protocol.js';
+import { execHeld } from '../daemon/source.js';
 import { assertReady, words } from '../env/readiness.js';
-import { resolveScope, type Scope } from '../env/scope.js';
+import { resolveScope, type HeldGetter } from '../env/scope.js';
 import { withUserCoreLimit } from '../notrace.js';
 import { printable } from '../printable.js';
+import { resolveProgram } from '../program.js';
+import { maskedInput, maskerPath, noMasker } from './exec-masked.js';
 
 const say = (msg: string) => {
   try {
@@ -36,24 +44,56 @@ function hasControllingTty(): boolean {
   }
 }
 
-/** On a terminal, locked keys are unlocked on the spot (one passphrase prompt). */
-async function unlockOnTty(scope: Scope, env: NodeJS.ProcessEnv, keys: string[]): Promise<Scope> {
-  if (scope.locked.length === 0 || !isatty(0) || !isatty(2)) return scope;
-  say(words.locked(scope.locked, 'sentence', 'unlocking'));
+/** Which keys the daemon holds, as placeholders: to learn what is locked without a value (or an audit record) moving. */
+const heldNamesOnly: HeldGetter = async (names, env) => {
+  const held = await withDaemon(env, async (c) => (await c.request({ op: 'status' })).status.keys);
+  if (held === null) return null;
+  const have = new Set(held.map((k) => k.name));
+  return Object.fromEntries(names.filter((n) => have.has(n)).map((n) => [n, { value: '', expiresAt: 0 }]));
+};
+
+/**
+ * On a terminal, locked keys are unlocked on the spot (one passphrase prompt), for
+ * exec only: held 15 min for the next commands, never set by the hook in a shell.
+ */
+async function unlockOnTty(env: NodeJS.ProcessEnv, keys: string[]): Promise<void> {
+  if (!isatty(0) || !isatty(2)) return;
+  const probe = await resolveScope({ env, keys, getHeld: heldNamesOnly, purpose: 'exec' });
+  if (probe.locked.length === 0) return;
+  say(words.locked(probe.locked, 'sentence', 'unlocking for keyrack exec only'));
   const unlock = await import('./unlock.js');
-  await unlock.run(scope.locked, { all: false });
-  return resolveScope({ env, keys, getHeld: daemonHeld });
+  await unlock.run(probe.locked, { all: false, forExec: true });
 }
 
-export async function run(cmd: string[], o: { keys: string[] }): Promise<number | void> {
+export async function run(cmd: string[], o: { keys: string[]; mask?: boolean }): Promise<number | void> {
   const env = process.env;
-  let scope = await resolveScope({ env, keys: o.keys, getHeld: daemonHeld });
-  scope = await unlockOnTty(scope, env, o.keys);
+  const mask = o.mask ?? (!isatty(1) || !isatty(2));
+  const masker = mask ? maskerPath() : undefined;
+  if (mask && !masker && o.mask === true) throw noMasker();
+  if (mask && !masker) say('output not masked: keyrack-fast (the native client) is not built — ./install.sh builds it; --no-mask says you know');
+  const file = cmd[0]!;
+  const path = resolveProgram(file, env.PATH);
+  const program: Program = { path: path ?? '', argv0: file };
+
+  await unlockOnTty(env, o.keys);
+  // One get, and so one audit record, naming the program.
+  const scope = await resolveScope({ env, keys: o.keys, getHeld: execHeld(program), purpose: 'exec' });
   assertReady(scope, o.keys.length > 0, env);
 
+  if (masker) return runChild({ file: masker, args: ['--masked', '--', ...cmd], env, fd3: maskedInput(scope.vars), shown: file });
   const childEnv: NodeJS.ProcessEnv = { ...env };
   for (const [name, value] of scope.vars) childEnv[name] = value;
-  return runChild(cmd, childEnv);
+  return runChild({ file: path ?? file, args: cmd.slice(1), env: childEnv, argv0: file, shown: file });
+}
+
+/** What to spawn: `fd3`, bytes to write to the child's fd 3 (then closed); `shown`, the name for messages. */
+interface Child {
+  file: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  argv0?: string;
+  fd3?: Buffer;
+  shown: string;
 }
 
 /**
@@ -62,8 +102,8 @@ export async function run(cmd: string[], o: { keys: string[] }): Promise<number 
  * (same process group), and a second SIGINT would, e.g., quit a REPL that only
  * meant to cancel a line. keyrack itself stays alive until the child is done.
  */
-function runChild(cmd: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const [file, ...args] = cmd as [string, ...string[]];
+function runChild(c: Child): Promise<number> {
+  const { file, args, env, shown } = c;
   return new Promise((resolve) => {
     const forwardInt = !hasControllingTty();
     // Handlers go in before the spawn: a signal that arrives in between is held
@@ -89,13 +129,19 @@ function runChild(cmd: string[], env: NodeJS.ProcessEnv): Promise<number> {
       resolve(code);
     };
     // The command is the user's: it gets their core limit back (keyrack's own is 0).
-    child = withUserCoreLimit(() => spawn(file, args, { stdio: 'inherit', env }));
+    const stdio: Array<'inherit' | 'pipe'> = c.fd3 ? ['inherit', 'inherit', 'inherit', 'pipe'] : ['inherit', 'inherit', 'inherit'];
+    child = withUserCoreLimit(() => spawn(file, args, { stdio, env, ...(c.argv0 !== undefined && { argv0: c.argv0 }) }));
+    const fd3 = child.stdio[3];
+    if (c.fd3 && fd3 && 'end' in fd3) {
+      fd3.on('error', () => { /* it exited first: its status says why */ });
+      fd3.end(c.fd3);
+    }
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') {
-        say(`${file}: command not found`);
+        say(`${shown}: command not found`);
         done(127);
       } else {
-        say(`${file}: ${e.code === 'EACCES' ? 'permission denied' : e.message}`);
+        say(`${shown}: ${e.code === 'EACCES' ? 'permission denied' : e.message}`);
         done(126);
       }
     });

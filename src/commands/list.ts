@@ -34,6 +34,8 @@ interface Row {
   profile?: string;
   argv?: string[];
   state: State;
+  /** Only `exec` and `get` hand it out (set/mark --exec-only). */
+  execOnly?: true;
 }
 
 /** The SOURCE column: where the value comes from, never the value. */
@@ -53,7 +55,7 @@ export async function run(o: { json: boolean }): Promise<number | void> {
     const state: State = e.vault === 'os.direct' ? 'stored' : held.has(name) ? 'unlocked' : 'locked';
     return {
       name, vault: e.vault, ...(e.ref !== undefined && { ref: e.ref }), ...(e.profile !== undefined && { profile: e.profile }),
-      ...(e.argv !== undefined && { argv: e.argv }), state,
+      ...(e.argv !== undefined && { argv: e.argv }), state, ...(e.execOnly && { execOnly: true as const }),
     };
   });
 
@@ -65,7 +67,7 @@ export async function run(o: { json: boolean }): Promise<number | void> {
     process.stderr.write('no keys yet; add one with: keyrack set KEY\n');
     return;
   }
-  const table = [['KEY', 'VAULT', 'SOURCE', 'STATE'], ...rows.map((r) => [r.name, r.vault, source(r), r.state])];
+  const table = [['KEY', 'VAULT', 'SOURCE', 'STATE'], ...rows.map((r) => [r.name, r.vault, source(r), r.execOnly ? `${r.state}, exec-only` : r.state])];
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
   // Colour goes on after padding: escape codes have no width.
   const p = color(colorEnabled(process.stdout));
@@ -73,7 +75,7 @@ export async function run(o: { json: boolean }): Promise<number | void> {
   const lines = table.map((row, r) => row.map((cell, c) => {
     const padded = c === row.length - 1 ? cell : cell.padEnd(widths[c]!);
     if (r === 0) return p.bold(padded);
-    if (c === 3) return (paint[cell] ?? ((s: string) => s))(padded);
+    if (c === 3) return (paint[cell.split(',')[0]!] ?? ((s: string) => s))(padded);
     return c === 2 && cell === '-' ? p.dim(padded) : padded;
   }).join('  '));
   process.stdout.write(lines.join('\n') + '\n');

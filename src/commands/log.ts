@@ -93,6 +93,14 @@ function parseRecord(line: string): AuditRecord | undefined {
   }
 }
 
+/** exec: the program the client said it ran — marked, as the kernel did not attest it. */
+function ran(r: AuditRecord): string {
+  const p = r.program;
+  if (!p || typeof p !== 'object' || typeof p.argv0 !== 'string') return '';
+  const path = typeof p.path === 'string' ? clean(p.path) : '?';
+  return `  ran ${path}${typeof p.path === 'string' && p.path.endsWith(`/${p.argv0}`) ? '' : ` as ${clean(p.argv0)}`} (client-reported)`;
+}
+
 class Printer {
   private readonly w: Columns = { keys: 4, pid: 3, session: 1, exe: 4 };
   private readonly c: Palette;
@@ -157,7 +165,7 @@ class Printer {
     if (r.op === 'suppressed') {
       return `${time}  ${op}  ${x.keys.padEnd(this.w.keys)}  ${clean(r.reason ?? '')}`;
     }
-    const line = `${time}  ${op}  ${x.keys.padEnd(this.w.keys)}  pid ${x.pid.padEnd(this.w.pid)}  session ${x.session.padEnd(this.w.session)}  ${x.exe.padEnd(this.w.exe)}  ${x.cwd}`;
+    const line = `${time}  ${op}  ${x.keys.padEnd(this.w.keys)}  pid ${x.pid.padEnd(this.w.pid)}  session ${x.session.padEnd(this.w.session)}  ${x.exe.padEnd(this.w.exe)}  ${x.cwd}${ran(r)}`;
     return refused ? `${line}  ${this.c.red(clean(r.reason ?? ''))}` : line;
   }
 }

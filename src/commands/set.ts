@@ -46,7 +46,7 @@ async function clearOldItem(key: string, previous: RegistryEntry | undefined, en
   }
 }
 
-export async function run(key: string, o: { vault?: string } & SetFlags): Promise<number | void> {
+export async function run(key: string, o: { vault?: string; execOnly?: boolean } & SetFlags): Promise<number | void> {
   const env = process.env;
   assertKeyName(key);
   // A JSON object cannot hold this name as a plain key (it sets the prototype).
@@ -54,6 +54,7 @@ export async function run(key: string, o: { vault?: string } & SetFlags): Promis
   const vaultId = o.vault ?? 'os.secure';
   if (!isVaultId(vaultId)) throw new UserError(`unknown vault '${vaultId}'; use one of ${VAULTS.join(', ')}`);
   let entry = entryFor(key, vaultId, o);
+  if (o.execOnly) entry.execOnly = true;
   // A registry that fails to parse stops us before anything is stored.
   const before = loadRegistry(env).keys[key];
 
@@ -64,7 +65,7 @@ export async function run(key: string, o: { vault?: string } & SetFlags): Promis
       (await import('../vaults/secure.js')).checkReady(env);
     }
     const value = await readSecret(`Value for ${key} (hidden): `, `the value for ${key}`);
-    previous = (await storeValues(vaultId, new Map([[key, value]]), env, { overwrite: true })).get(key);
+    previous = (await storeValues(vaultId, new Map([[key, value]]), env, { overwrite: true, execOnly: o.execOnly === true })).get(key);
   } else {
     if (vaultId === 'keyring') entry = await keyringEntry(key, entry, o.store === true, before);
     const vault = await vaultFor(vaultId);
@@ -81,5 +82,6 @@ export async function run(key: string, o: { vault?: string } & SetFlags): Promis
     : entry.profile ? ` (profile ${entry.profile})` : entry.argv ? ` (${shownArgv(entry.argv)})` : '';
   const verb = vaultId === 'keyring' && !entry.stored ? `${key} refers to an item in` : `stored ${key} in`;
   process.stderr.write(`keyrack: ${verb} ${vaultId}${where}${previous && previous.vault !== vaultId ? ` (moved from ${previous.vault})` : ''}\n`);
+  if (entry.execOnly || previous?.execOnly) process.stderr.write(`keyrack: ${key} is exec-only: only keyrack exec and get hand it out, never the shell hook (keyrack mark ${key} --no-exec-only to change)\n`);
   if (wasHeld) process.stderr.write(`keyrack: the daemon held the old value of ${key}; locked it — keyrack unlock ${key} to load the new one\n`);
 }

@@ -58,8 +58,8 @@ export interface StatusJson {
   session: number | null;
   socket: string;
   daemon: null | (Omit<DaemonStatus, 'keys' | 'socket' | 'gen'> & { verified: ServerCheck });
-  keys: Array<{ name: string; expiresAt: number; secondsLeft: number; refresh: boolean; vars?: string[]; idleMs?: number; vault?: VaultId }>;
-  manifest: null | { path: string; trust: Trust; entries: Array<{ env: string; key: string; optional: boolean; state: State; vault?: VaultId }> };
+  keys: Array<{ name: string; expiresAt: number; secondsLeft: number; refresh: boolean; vars?: string[]; idleMs?: number; vault?: VaultId; execOnly?: true }>;
+  manifest: null | { path: string; trust: Trust; entries: Array<{ env: string; key: string; optional: boolean; state: State; vault?: VaultId; execOnly?: true }> };
   manifestError: string | null;
 }
 
@@ -109,7 +109,9 @@ async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
         if (!entry) state = 'absent';
         else if (entry.vault === 'os.direct') state = direct.has(e.key) ? 'ready' : 'absent';
         else state = held.has(e.key) ? 'ready' : 'locked';
-        return { env: e.env, key: e.key, optional: e.optional, state, ...(entry && { vault: entry.vault }) };
+        // Marked by the user (registry) or by the manifest's line: the hook leaves it out either way.
+        const execOnly = entry?.execOnly || e.execOnly ? { execOnly: true as const } : {};
+        return { env: e.env, key: e.key, optional: e.optional, state, ...(entry && { vault: entry.vault }), ...execOnly };
       }),
     };
   }
@@ -149,6 +151,7 @@ function text(s: StatusJson): string {
       const extra = [
         k.vars ? k.vars.join(' ') : '', k.refresh ? 'refreshes before expiry' : '',
         k.idleMs !== undefined ? `goes after ${formatDuration(k.idleMs)} unused` : '',
+        k.execOnly ? 'for keyrack exec only: exec unlocked it' : '',
       ].filter(Boolean).join('; ');
       lines.push(`  ${k.name.padEnd(w)}  ${formatDuration(k.secondsLeft * 1000)} left${extra ? ` (${extra})` : ''}`);
     }
@@ -161,7 +164,8 @@ function text(s: StatusJson): string {
     const label = (e: { env: string; key: string; optional: boolean }) => `${e.env}${e.optional ? '?' : ''}${e.key !== e.env ? ` <- ${e.key}` : ''}`;
     const w = Math.max(...s.manifest.entries.map((e) => label(e).length), 0);
     for (const e of s.manifest.entries) {
-      lines.push(`  ${label(e).padEnd(w)}  ${e.state}${e.optional && e.state !== 'ready' ? ' (optional)' : ''}`);
+      const notes = [e.optional && e.state !== 'ready' ? 'optional' : '', e.execOnly ? 'exec-only: keyrack exec only' : ''].filter(Boolean).join('; ');
+      lines.push(`  ${label(e).padEnd(w)}  ${e.state}${notes ? ` (${notes})` : ''}`);
     }
   }
   return lines.join('\n') + '\n';

@@ -42,9 +42,16 @@ function targets(keys: string[], all: boolean, registryKeys: string[]): Map<stri
   return wanted;
 }
 
-export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?: string }): Promise<number | void> {
+/**
+ * How long a key `exec` unlocked on a terminal stays held: long enough for the next
+ * few commands, and held for exec only, so the hook never puts it into a shell.
+ */
+export const EXEC_UNLOCK_TTL_MS = 15 * 60_000;
+
+/** `forExec`: exec unlocks on the way (held for exec only, EXEC_UNLOCK_TTL_MS). */
+export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?: string; forExec?: boolean }): Promise<number | void> {
   const env = process.env;
-  const ttlMs = o.ttl === undefined ? DEFAULT_TTL_MS : durationFlag('--ttl', o.ttl);
+  const ttlMs = o.forExec ? EXEC_UNLOCK_TTL_MS : o.ttl === undefined ? DEFAULT_TTL_MS : durationFlag('--ttl', o.ttl);
   const idleMs = o.idle === undefined ? undefined : durationFlag('--idle', o.idle);
   if (idleMs !== undefined && idleMs >= ttlMs) {
     throw new UserError(`--idle ${o.idle} is not shorter than the lifetime (${formatDuration(ttlMs)}): it would never apply; drop it or raise --ttl`);
@@ -149,7 +156,9 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
 
   if (useDaemon && askedPassphrase) await ask({ op: 'backoff', record: wrongPassphrase ? 'failure' : 'success' });
   const names = Object.keys(put);
-  if (useDaemon && names.length > 0) await ask(idleMs === undefined ? { op: 'put', ttlMs, keys: put } : { op: 'put', ttlMs, idleMs, keys: put });
+  if (useDaemon && names.length > 0) {
+    await ask({ op: 'put', ttlMs, keys: put, ...(idleMs !== undefined && { idleMs }), ...(o.forExec && { execOnly: true as const }) });
+  }
 
   if (wrongPassphrase) {
     say('wrong passphrase — nothing from os.secure was unlocked');
@@ -159,7 +168,8 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
     const shorter = names.filter((n) => put[n]!.expiresAt !== undefined && put[n]!.expiresAt! < now + ttlMs)
       .map((n) => `${n} until its vault expiry in ${formatDuration(put[n]!.expiresAt! - now)}`);
     const idle = idleMs === undefined ? '' : `, or until unused for ${formatDuration(idleMs)}`;
-    say(`unlocked ${names.length} key${names.length === 1 ? '' : 's'} for ${formatDuration(ttlMs)}${idle}${shorter.length ? ` (${shorter.join(', ')})` : ''}`);
+    const forWhom = o.forExec ? ' for keyrack exec only (the hook will not set them; keyrack unlock to use them in shells)' : '';
+    say(`unlocked ${names.length} key${names.length === 1 ? '' : 's'} for ${formatDuration(ttlMs)}${idle}${forWhom}${shorter.length ? ` (${shorter.join(', ')})` : ''}`);
   } else if (failures.length === 0) {
     say(direct > 0 ? 'nothing to unlock (os.direct keys need no unlock)' : 'nothing to unlock');
   }

@@ -64,6 +64,12 @@ export interface AuditRecord {
    * (keyrack's own clients are) hides exe and cwd from a daemon that is not root.
    */
   comm?: string;
+  /**
+   * exec: the program the client was about to run (its resolved path, or null when
+   * it could not resolve one, and its argv[0]), as the client reported it — unlike
+   * pid, uid, session, exe and cwd, which the kernel attests.
+   */
+  program?: { path: string | null; argv0: string; reported: 'client' };
   /** refused: why. */
   reason?: string;
   /** suppressed: refused connections not recorded one by one. */
@@ -138,10 +144,11 @@ export class AuditLog {
   }
 
   /** Values handed out: call before the reply leaves, with the keys actually in it. */
-  record(r: { op: AuditOp; keys: string[]; peer: Caller }): void {
+  record(r: { op: AuditOp; keys: string[]; peer: Caller; program?: { path: string; argv0: string } }): void {
     if (r.keys.length === 0) return;
     const { pid, uid, session } = r.peer;
-    this.write({ time: this.now().toISOString(), op: r.op, keys: r.keys, pid, uid, session, ...whoNow(r.peer) });
+    const program = r.program && { program: { path: r.program.path === '' ? null : r.program.path, argv0: r.program.argv0, reported: 'client' as const } };
+    this.write({ time: this.now().toISOString(), op: r.op, keys: r.keys, pid, uid, session, ...whoNow(r.peer), ...program });
   }
 
   /**

@@ -11,6 +11,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HeldKey } from '../secret.js';
+import type { Program } from './protocol.js';
 import { KeyrackError, UserError } from '../errors.js';
 import { files, sessionId, socketPath, userSocketPath, type Env } from '../paths.js';
 import { daemonEnv } from './env.js';
@@ -187,8 +188,8 @@ export async function withDaemon<T>(env: Env, fn: (c: DaemonConnection) => Promi
  * The held values among `names` (absent names are simply missing), or null when
  * no daemon is running. Never starts one. Used by `get`, `export` and `exec`.
  */
-export async function getKeys(names: string[], env: Env): Promise<Record<string, HeldKey> | null> {
-  return withDaemon(env, async (c) => (await c.request({ op: 'get', keys: names })).keys);
+export async function getKeys(names: string[], env: Env, o: { program?: Program; purpose?: 'export' } = {}): Promise<Record<string, HeldKey> | null> {
+  return withDaemon(env, async (c) => (await c.request({ op: 'get', keys: names, ...o })).keys);
 }
 
 function lastLogLine(env: Env): string {

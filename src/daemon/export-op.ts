@@ -10,6 +10,8 @@ import { UserError } from '../errors.js';
 import { assertReady } from '../env/readiness.js';
 import { renderExport } from '../env/render.js';
 import { currentDir, resolveScope, type ScopeSources } from '../env/scope.js';
+import type { Env } from '../paths.js';
+import { loadRegistry } from '../registry.js';
 import type { HeldKey } from '../secret.js';
 import type { AuditOp } from './audit.js';
 import type { Replies, RequestOf } from './protocol.js';
@@ -32,10 +34,12 @@ export function answerFast(req: RequestOf<'exec-env'>, getHeld: StoreGet): Promi
 export function answerFast<O extends FastOp>(req: RequestOf<O>, getHeld: StoreGet): Promise<FastAnswer<O>>;
 export function answerFast(req: RequestOf<FastOp>, getHeld: StoreGet): Promise<FastAnswer<FastOp>> {
   const handed: string[] = [];
+  // export: the store itself never answers for an exec-only key (the engine never asks for one either).
+  const held: StoreGet = req.op === 'export' ? withoutExecOnly(getHeld, req.env) : getHeld;
   const sources: ScopeSources = {
     dir: currentDir(req.env, req.cwd),
     getHeld: async (names) => {
-      const got = getHeld(names);
+      const got = held(names);
       handed.push(...Object.keys(got));
       return got;
     },
@@ -43,6 +47,12 @@ export function answerFast(req: RequestOf<FastOp>, getHeld: StoreGet): Promise<F
     onDirect: (keys) => handed.push(...keys),
   };
   return req.op === 'export' ? exportAnswer(req, sources, handed) : execAnswer(req, sources, handed);
+}
+
+/** The store, minus every key the user marked exec-only (the registry as the caller's environment names it). */
+function withoutExecOnly(getHeld: StoreGet, env: Env): StoreGet {
+  const keys = loadRegistry(env).keys;
+  return (names) => getHeld(names.filter((n) => !keys[n]?.execOnly));
 }
 
 async function exportAnswer(req: RequestOf<'export'>, sources: ScopeSources, handed: string[]): Promise<FastAnswer<'export'>> {
@@ -58,7 +68,7 @@ async function exportAnswer(req: RequestOf<'export'>, sources: ScopeSources, han
  */
 async function execAnswer(req: RequestOf<'exec-env'>, sources: ScopeSources, handed: string[]): Promise<FastAnswer<'exec-env'>> {
   try {
-    const scope = await resolveScope({ env: req.env, keys: req.keys, ...sources });
+    const scope = await resolveScope({ env: req.env, keys: req.keys, ...sources, purpose: 'exec' });
     assertReady(scope, req.keys.length > 0, req.env);
     return { audit: 'exec', handed, fields: { code: 0, vars: Object.fromEntries(scope.vars) } };
   } catch (e) {

@@ -4,6 +4,7 @@
  * connection (server.ts) parses the request and sends the answer.
  */
 import { formatDuration } from '../duration.js';
+import { loadRegistry } from '../registry.js';
 import type { AuditLog, Caller } from './audit.js';
 import type { Backoff } from './backoff.js';
 import type { Log } from './log.js';
@@ -40,14 +41,16 @@ type Handlers = { [O in Op]: (d: Daemon, call: Call<O>) => void };
 const OPS: Handlers = {
   ping: (d, { reply }) => reply({ gen: d.gen() }),
   get(d, { req, caller, reply }) {
-    const keys = d.store.get(req.keys);
-    d.audit.record({ op: 'get', keys: Object.keys(keys), peer: caller }); // before the values leave
+    // For an export: never a key the user marked exec-only (the daemon's registry), nor one held for exec only.
+    const keys = d.store.get(req.purpose === 'export' ? withoutExecOnly(req.keys) : req.keys, req.purpose);
+    // before the values leave; for exec's Node path, one exec record naming the program
+    d.audit.record({ op: req.program ? 'exec' : 'get', keys: Object.keys(keys), peer: caller, ...(req.program && { program: req.program }) });
     reply({ keys });
   },
   put(d, { req, who, reply }) {
-    d.store.put(req.keys, req.ttlMs, req.idleMs);
+    d.store.put(req.keys, req.ttlMs, req.idleMs, req.execOnly);
     const idle = req.idleMs === undefined ? '' : `, idle ${formatDuration(req.idleMs)}`;
-    d.log.line(`put ${Object.keys(req.keys).join(',')} for ${formatDuration(req.ttlMs)}${idle} (${who})`);
+    d.log.line(`put ${Object.keys(req.keys).join(',')} for ${formatDuration(req.ttlMs)}${idle}${req.execOnly ? ', exec only' : ''} (${who})`);
     reply({ gen: d.gen() });
   },
   lock(d, { req, who, reply }) {
@@ -71,10 +74,11 @@ const OPS: Handlers = {
 /** The native fast paths (export-op.ts), loaded on first use: only keyrack-fast asks for them. */
 function fast<O extends 'export' | 'exec-env'>(d: Daemon, { req, who, caller, reply, fail }: Call<O>): void {
   void import('./export-op.js')
-    .then(({ answerFast }) => answerFast(req, (names) => d.store.get(names)))
+    .then(({ answerFast }) => answerFast(req, (names) => d.store.get(names, req.op === 'export' ? 'export' : undefined)))
     .then(
       (r) => {
-        d.audit.record({ op: r.audit, keys: r.handed, peer: caller });
+        const program = req.op === 'exec-env' ? req.program : undefined;
+        d.audit.record({ op: r.audit, keys: r.handed, peer: caller, ...(program && { program }) });
         reply(r.fields);
       },
       (e: unknown) => {
@@ -82,6 +86,12 @@ function fast<O extends 'export' | 'exec-env'>(d: Daemon, { req, who, caller, re
         fail(`${req.op} failed`);
       },
     );
+}
+
+/** `names` minus the keys this user's registry marks exec-only. */
+function withoutExecOnly(names: string[]): string[] {
+  const keys = loadRegistry(process.env).keys;
+  return names.filter((n) => !keys[n]?.execOnly);
 }
 
 /** Runs the handler of `op`; a throw is the caller's to log and answer. */

@@ -36,10 +36,21 @@ export interface Hello {
   shared?: boolean;
 }
 
+/**
+ * The program an `exec` is about to run, as its client says (resolved path and
+ * argv[0]): recorded in the audit log marked client-reported, never trusted for a decision.
+ */
+export interface Program {
+  path: string;
+  argv0: string;
+}
+
 export type Request =
   | { id: number; op: 'ping' }
-  | { id: number; op: 'get'; keys: string[] }
-  | { id: number; op: 'put'; ttlMs: number; idleMs?: number; keys: Record<string, Unlocked> }
+  /** `program`: the values are for `keyrack exec` of that program (the audit log's op is then exec). */
+  | { id: number; op: 'get'; keys: string[]; program?: Program; purpose?: 'export' }
+  /** `execOnly`: held for `keyrack exec` only (it unlocked them on a terminal): never in an export. */
+  | { id: number; op: 'put'; ttlMs: number; idleMs?: number; keys: Record<string, Unlocked>; execOnly?: true }
   | { id: number; op: 'lock'; keys?: string[] }
   | { id: number; op: 'status' }
   | { id: number; op: 'stop' }
@@ -58,7 +69,7 @@ export type Request =
    * command's environment, or code 2 when the Node CLI must handle it (locked,
    * untrusted, absent: it prints why, and may offer to unlock on a terminal).
    */
-  | { id: number; op: 'exec-env'; cwd: string; env: Record<string, string>; keys: string[] };
+  | { id: number; op: 'exec-env'; cwd: string; env: Record<string, string>; keys: string[]; program?: Program };
 
 /** Bounds on an export request's environment. */
 export const EXPORT_MAX_VARS = 4096;
@@ -70,6 +81,8 @@ export interface KeyStatus {
   idleMs?: number;
   /** Will the daemon re-fetch it before expiry (aws.sso)? */
   refresh: boolean;
+  /** Held for exec only (exec unlocked it on a terminal): no export gets it. */
+  execOnly?: true;
   vars?: string[];
 }
 
@@ -182,6 +195,15 @@ function keyList(v: unknown): string[] | string {
   return v as string[];
 }
 
+const MAX_PROGRAM = 4096;
+
+/** An optional Program field: undefined when absent, a string when malformed. */
+function programOf(v: unknown): Program | undefined | string {
+  if (v === undefined) return undefined;
+  if (!isObj(v) || !goodText(v.path) || !goodText(v.argv0) || v.path.length > MAX_PROGRAM || v.argv0.length > MAX_PROGRAM) return 'program must be {path, argv0}';
+  return { path: v.path, argv0: v.argv0 };
+}
+
 function secretOf(v: unknown): (Unlocked) | string {
   if (!isObj(v)) return 'a value must be an object';
   let out: Unlocked;
@@ -234,7 +256,11 @@ export function parseRequest(msg: Record<string, unknown>): Request | { id?: num
       return { id, op: msg.op };
     case 'get': {
       const keys = keyList(msg.keys);
-      return typeof keys === 'string' ? bad(keys) : { id, op: 'get', keys };
+      if (typeof keys === 'string') return bad(keys);
+      const program = programOf(msg.program);
+      if (typeof program === 'string') return bad(program);
+      if (msg.purpose !== undefined && msg.purpose !== 'export') return bad('purpose must be export');
+      return { id, op: 'get', keys, ...(program && { program }), ...(msg.purpose === 'export' && { purpose: 'export' as const }) };
     }
     case 'lock': {
       if (msg.keys === undefined) return { id, op: 'lock' };
@@ -254,7 +280,8 @@ export function parseRequest(msg: Record<string, unknown>): Request | { id?: num
         if (typeof s === 'string') return bad(`${name}: ${s}`);
         keys[name] = s;
       }
-      return idleMs === undefined ? { id, op: 'put', ttlMs, keys } : { id, op: 'put', ttlMs, idleMs, keys };
+      if (msg.execOnly !== undefined && msg.execOnly !== true) return bad('execOnly must be true');
+      return { id, op: 'put', ttlMs, keys, ...(idleMs !== undefined && { idleMs }), ...(msg.execOnly === true && { execOnly: true as const }) };
     }
     case 'backoff': {
       const r = msg.record;
@@ -272,7 +299,10 @@ export function parseRequest(msg: Record<string, unknown>): Request | { id?: num
       if (msg.op === 'exec-env') {
         const keys = msg.keys;
         if (!Array.isArray(keys) || keys.length > MAX_KEYS || !keys.every((k) => typeof k === 'string' && goodText(k) && k.length <= 512)) return bad('keys must be a list of strings');
-        return { id, op: 'exec-env', cwd: msg.cwd, env, keys: keys as string[] };
+        const program = programOf(msg.program);
+        if (typeof program === 'string') return bad(program);
+        const req = { id, op: 'exec-env' as const, cwd: msg.cwd, env, keys: keys as string[] };
+        return program === undefined ? req : { ...req, program };
       }
       if (typeof msg.shell !== 'string' || !['bash', 'zsh', 'fish', 'json'].includes(msg.shell)) return bad('shell must be bash, zsh, fish or json');
       return { id, op: 'export', shell: msg.shell, cwd: msg.cwd, env };

@@ -38,6 +38,8 @@ interface Entry {
   retryAt: number;
   idleMs?: number;
   lastUsed: number;
+  /** Unlocked by `exec` on a terminal: handed to exec and get, never to an export. */
+  execOnly?: true;
 }
 
 /** When the entry goes: its expiry, or sooner once idle past its limit. */
@@ -72,7 +74,7 @@ export class Store {
   }
 
   /** Stores values; returns nothing, calls onChange once. */
-  put(keys: Record<string, Unlocked>, ttlMs: number, idleMs?: number): void {
+  put(keys: Record<string, Unlocked>, ttlMs: number, idleMs?: number, execOnly?: boolean): void {
     const now = this.now();
     for (const [name, v] of Object.entries(keys)) {
       const deadline = now + ttlMs;
@@ -83,6 +85,7 @@ export class Store {
       };
       if (v.expiresAt !== undefined) e.vaultExpiresAt = v.expiresAt;
       if (idleMs !== undefined) e.idleMs = idleMs;
+      if (execOnly) e.execOnly = true;
       if (v.source && this.opts.canRefresh(v.source)) e.source = v.source;
       this.drop(name);
       this.entries.set(name, e);
@@ -91,14 +94,17 @@ export class Store {
     this.opts.onChange();
   }
 
-  /** The live values among `names`, each counted as used now; expired ones found on the way are removed. */
-  get(names: string[]): Record<string, HeldKey> {
+  /**
+   * The live values among `names`, each counted as used now; expired ones found on
+   * the way are removed. For an export, keys held for exec only are not there.
+   */
+  get(names: string[], purpose?: 'export'): Record<string, HeldKey> {
     this.sweep();
     const now = this.now();
     const out: Record<string, HeldKey> = {};
     for (const name of names) {
       const e = this.entries.get(name);
-      if (!e) continue;
+      if (!e || (purpose === 'export' && e.execOnly)) continue;
       e.lastUsed = now;
       out[name] = { ...e.secret, expiresAt: dueAt(e) };
     }
@@ -120,6 +126,7 @@ export class Store {
     return [...this.entries].map(([name, e]) => {
       const s: KeyStatus = { name, expiresAt: dueAt(e), refresh: this.willRefresh(e) };
       if (e.idleMs !== undefined) s.idleMs = e.idleMs;
+      if (e.execOnly) s.execOnly = true;
       if ('env' in e.secret) s.vars = Object.keys(e.secret.env);
       return s;
     }).sort((a, b) => a.name.localeCompare(b.name));

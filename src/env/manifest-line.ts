@@ -11,7 +11,13 @@ export interface LineEntry {
   env: string;
   key: string;
   optional: boolean;
+  /** The line ends in the word `exec-only`: the hook never sets it (a manifest can only make a key stricter). */
+  execOnly?: true;
 }
+
+/** The per-line marker: a last word, after whitespace (`NAME exec-only`, `NAME? = key exec-only`). */
+export const EXEC_ONLY_MARK = 'exec-only';
+const MARK_AT_END = /\s+exec-only$/;
 
 /** The entry, or why the line is refused (holding no part of the line but its name). */
 export type LineResult = { entry: LineEntry } | { reason: string };
@@ -68,6 +74,13 @@ const EXPECTED = 'expected NAME, NAME?, or NAME = key';
 
 /** Parses one non-empty line. */
 export function parseLine(text: string): LineResult {
+  const marked = MARK_AT_END.exec(text);
+  const r = parseUnmarked(marked ? text.slice(0, marked.index) : text);
+  if ('reason' in r || !marked) return r;
+  return { entry: { ...r.entry, execOnly: true } };
+}
+
+function parseUnmarked(text: string): { entry: Omit<LineEntry, 'execOnly'> } | { reason: string } {
   let rest = text;
   const exported = /^export\s+/.exec(rest);
   if (exported) rest = rest.slice(exported[0].length);

@@ -4,6 +4,8 @@
  *   NAME = key      env var NAME <- key `key`
  *   NAME?           optional: absent or locked is not an error, and no hint
  *   NAME? = key     both
+ *   NAME exec-only  (a last word on any line) only `keyrack exec`/`get` hand it out,
+ *                   never the shell hook: a manifest may make a key stricter, never looser
  * '#' starts a comment anywhere on a line. Every error names file, line and reason.
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
@@ -22,6 +24,8 @@ export interface ManifestEntry {
   /** The registry key it comes from. */
   key: string;
   optional: boolean;
+  /** Marked `exec-only` on its line: never exported into a shell. */
+  execOnly?: true;
   line: number;
 }
 

@@ -28,6 +28,9 @@ export const words = {
   locked: (keys: readonly string[], form: Form, then = 'run keyrack unlock'): string => `${keysAre(keys, form, 'locked')} — ${then}`,
   absent: (keys: readonly string[], form: Form): string =>
     `${keysAre(keys, form, 'not set up')} — run keyrack set ${keys.length === 1 ? keys[0] : 'KEY'}`,
+  /** Why the hook leaves these out, said on its line. */
+  execOnly: (vars: readonly string[]): string =>
+    `${vars.length === 1 ? vars[0] : `${vars.length} keys (${vars.join(', ')})`} exec-only — keyrack exec -- CMD`,
   noManifest: (dir: string): string => `no ${MANIFEST_FILE} in ${dir} or above — name keys with --key K`,
 };
 
@@ -42,6 +45,7 @@ export function notices(scope: Scope | null, manifestError: string | null): stri
   if (scope.locked.length) out.push(words.locked(scope.locked, 'hint'));
   if (scope.absent.length) out.push(words.absent(scope.absent, 'hint'));
   out.push(...scope.problems);
+  if (scope.execOnly.length) out.push(words.execOnly(scope.execOnly));
   return out;
 }
 

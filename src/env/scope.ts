@@ -30,7 +30,15 @@ export interface Scope {
   absent: string[];
   /** Entries that cannot be honoured, one short reason each (no values). */
   problems: string[];
+  /** export only: the variables of exec-only keys, left out (their values never fetched). */
+  execOnly: string[];
 }
+
+/**
+ * Who the scope is for. `export` (the default, the stricter) leaves exec-only keys
+ * out without fetching them; `exec` (and get) hands them out.
+ */
+export type Purpose = 'export' | 'exec';
 
 /**
  * The directory the user is in: the shell's logical $PWD when it names the same
@@ -84,11 +92,11 @@ export function entriesFromKeys(keys: string[]): ManifestEntry[] {
 }
 
 const empty = (manifest: Manifest | null, trust: Trust | null): Scope => ({
-  manifest, trust, vars: new Map(), locked: [], absent: [], problems: [],
+  manifest, trust, vars: new Map(), locked: [], absent: [], problems: [], execOnly: [],
 });
 
 /** Fetches held values by key name; null when there is no daemon. */
-export type HeldGetter = (names: string[], env: Env) => Promise<Record<string, HeldKey> | null>;
+export type HeldGetter = (names: string[], env: Env, purpose: Purpose) => Promise<Record<string, HeldKey> | null>;
 
 /**
  * Where a scope is resolved from, handed in by the caller: the engine never reaches
@@ -100,6 +108,8 @@ export interface ScopeSources {
   getHeld: HeldGetter;
   /** Told the os.direct keys whose values were read (the daemon's audit log records them). */
   onDirect?: (keys: string[]) => void;
+  /** Default 'export': exec-only keys are left out. */
+  purpose?: Purpose;
 }
 
 export async function resolveScope(opts: { env: Env; keys?: string[] } & ScopeSources): Promise<Scope> {
@@ -121,7 +131,7 @@ export async function resolveScope(opts: { env: Env; keys?: string[] } & ScopeSo
   return scope;
 }
 
-async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, { getHeld, onDirect }: ScopeSources): Promise<void> {
+async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, { getHeld, onDirect, purpose }: ScopeSources): Promise<void> {
   const registry = loadRegistry(env);
   const direct: ManifestEntry[] = [];
   const held: ManifestEntry[] = [];
@@ -130,6 +140,11 @@ async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, { ge
     const reg = registry.keys[e.key];
     if (!reg) {
       if (!e.optional) scope.absent.push(e.key);
+      continue;
+    }
+    // Either mark suffices: the user's (registry) or the project's (manifest line).
+    if ((purpose ?? 'export') === 'export' && (reg.execOnly || e.execOnly)) {
+      scope.execOnly.push(e.env);
       continue;
     }
     if (reg.vault === 'aws.sso' && e.env !== e.key) {
@@ -153,7 +168,7 @@ async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, { ge
   }
   if (held.length) {
     // Asked only when needed: a manifest of os.direct keys never opens a socket.
-    const got = await getHeld([...new Set(held.map((e) => e.key))], env);
+    const got = await getHeld([...new Set(held.map((e) => e.key))], env, purpose ?? 'export');
     for (const e of held) {
       const h = got?.[e.key];
       if (h === undefined) {

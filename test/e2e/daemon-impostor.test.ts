@@ -256,6 +256,6 @@ test('without SO_PEERPIDFD (an older kernel, emulated) the clients still use the
   const fast = await victim.run(FAST, ['/bin/false', KEYRACK, 'export', 'bash'], { env, cwd: proj });
   assert.equal(fast.code, 0, `the fast path was taken (${fast.stderr})`);
   assert.match(fast.stdout, /^export A='real-secret'$/m);
-  const exec = await victim.run(FAST, ['/bin/false', KEYRACK, 'exec', '--', 'sh', '-c', 'printf %s "$A"'], { env, cwd: proj });
+  const exec = await victim.run(FAST, ['/bin/false', KEYRACK, 'exec', '--no-mask', '--', 'sh', '-c', 'printf %s "$A"'], { env, cwd: proj });
   assert.deepEqual([exec.code, exec.stdout], [0, 'real-secret']);
 });

@@ -43,7 +43,7 @@ function envOf(out: Buffer): Map<string, string> {
 /** Runs keyrack exec with raw stdout; `detached` gives it no controlling terminal. */
 function exec(args: string[], cwd: string, input = ''): Promise<{ code: number; stdout: Buffer; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [KEYRACK, 'exec', ...args], { cwd, env: { ...sb.env, PWD: cwd, OTHER: 'kept' }, detached: true });
+    const child = spawn(process.execPath, [KEYRACK, 'exec', '--no-mask', ...args], { cwd, env: { ...sb.env, PWD: cwd, OTHER: 'kept' }, detached: true });
     const out: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -96,7 +96,7 @@ test('exit status is the command\'s; 128+n when a signal killed it; 127 when not
 for (const sig of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {
   test(`${sig} sent to keyrack reaches the command`, async () => {
     await ready;
-    const child = spawn(process.execPath, [KEYRACK, 'exec', '--', 'sh', '-c',
+    const child = spawn(process.execPath, [KEYRACK, 'exec', '--no-mask', '--', 'sh', '-c',
       // Bounded, so a keyrack that dies without passing the signal on leaves no orphan.
       `trap 'echo got-${sig}; exit 3' ${sig.slice(3)}; echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done`],
     { cwd: proj, env: { ...sb.env, PWD: proj }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -115,7 +115,7 @@ test('Ctrl-C on a terminal reaches the command once, not twice', async (t) => {
   if (!requireTool('python3')) return t.skip('python3 missing');
   await ready;
   const py = 'import signal,sys,time\nn=[0]\ndef h(*a): n[0]+=1\nsignal.signal(signal.SIGINT,h)\nprint("ready",flush=True)\nwhile n[0]==0: time.sleep(0.01)\ntime.sleep(0.5)\nprint("sigints=%d"%n[0],flush=True)\n';
-  const pty = new Pty([process.execPath, KEYRACK, 'exec', '--', 'python3', '-c', py], { cwd: proj, env: { ...sb.env, PWD: proj } });
+  const pty = new Pty([process.execPath, KEYRACK, 'exec', '--no-mask', '--', 'python3', '-c', py], { cwd: proj, env: { ...sb.env, PWD: proj } });
   await pty.expect('ready');
   pty.write('\x03');
   await pty.expect('sigints=1');
@@ -153,7 +153,7 @@ test('locked key on a terminal: exec unlocks it (one passphrase prompt), then th
   if (!requireTool('python3')) return t.skip('python3 missing');
   await ready;
   const py = 'import os,sys\nprint("got", os.environ.get("SEALED"), flush=True)\nprint("read", sys.stdin.readline().strip(), flush=True)\n';
-  const pty = new Pty([process.execPath, KEYRACK, 'exec', '--', 'python3', '-c', py], { cwd: locked, env: { ...sb.env, PWD: locked } });
+  const pty = new Pty([process.execPath, KEYRACK, 'exec', '--no-mask', '--', 'python3', '-c', py], { cwd: locked, env: { ...sb.env, PWD: locked } });
   await pty.expect('SEALED is locked — unlocking');
   await pty.expect(/passphrase/i);
   pty.write('pass phrase\r');

@@ -145,6 +145,6 @@ test('an aws.sso key expands to its AWS_* variables; renaming it is refused with
   assert.deepEqual(alias.json!.set, { A: 'value a' });
   assert.match(alias.stderr, /MY_AWS = AWS_DEV: AWS_DEV sets several variables/);
 
-  const exec = await keyrack(['exec', '--', 'sh', '-c', 'printf %s "$AWS_ACCESS_KEY_ID"'], { env: { ...sb.env, PWD: dirs.aws }, cwd: dirs.aws });
+  const exec = await keyrack(['exec', '--no-mask', '--', 'sh', '-c', 'printf %s "$AWS_ACCESS_KEY_ID"'], { env: { ...sb.env, PWD: dirs.aws }, cwd: dirs.aws });
   assert.equal(exec.stdout, 'AKIAEXPORTTEST00001');
 });

@@ -99,7 +99,7 @@ test('without a daemon, export goes to dist/keyrack-export.cjs, with no CA bundl
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /keyrack: unknown shell 'tcsh' for export/);
   // exec's command may need the bundle: it is left in place.
-  const ex = await run(FAST, [process.execPath, KEYRACK, 'exec', '--', 'sh', '-c', 'printf %s "$NODE_EXTRA_CA_CERTS"'], { env, cwd: proj });
+  const ex = await run(FAST, [process.execPath, KEYRACK, 'exec', '--no-mask', '--', 'sh', '-c', 'printf %s "$NODE_EXTRA_CA_CERTS"'], { env, cwd: proj });
   assert.equal(ex.stdout, env.NODE_EXTRA_CA_CERTS);
 });
 
@@ -123,14 +123,14 @@ test('keyrack-fast exec: the command gets the keys from the daemon and becomes t
   const dump = [process.execPath, '-e', 'process.stdout.write(JSON.stringify({A: process.env.A, B: process.env.B, ppid: process.ppid}))'];
 
   // Untrusted and nothing unlocked: handed to node (here /bin/false, so exit 1, no output).
-  const untrusted = await run(FAST, ['/bin/false', KEYRACK, 'exec', '--', ...dump], { env, cwd: proj });
+  const untrusted = await run(FAST, ['/bin/false', KEYRACK, 'exec', '--no-mask', '--', ...dump], { env, cwd: proj });
   assert.deepEqual([untrusted.code, untrusted.stdout], [1, '']);
   assert.equal((await keyrack(['allow', proj], { env: sb.env })).code, 0);
   assert.equal((await keyrack(['unlock'], { env: sb.env, cwd: proj, input: 'pw\n' })).code, 0);
 
-  const quick = await run(FAST, ['/bin/false', KEYRACK, 'exec', '--', ...dump], { env, cwd: proj });
+  const quick = await run(FAST, ['/bin/false', KEYRACK, 'exec', '--no-mask', '--', ...dump], { env, cwd: proj });
   assert.equal(quick.code, 0, quick.stderr);
-  const slow = await keyrack(['exec', '--', ...dump], { env, cwd: proj });
+  const slow = await keyrack(['exec', '--no-mask', '--', ...dump], { env, cwd: proj });
   assert.equal(slow.code, 0, slow.stderr);
   const q = JSON.parse(quick.stdout) as { A: string; B: string };
   assert.deepEqual([q.A, q.B], [hostile, 'direct-b'], 'byte-exact from the daemon');
@@ -138,19 +138,19 @@ test('keyrack-fast exec: the command gets the keys from the daemon and becomes t
   assert.deepEqual([s.A, s.B], [q.A, q.B], 'the same environment as the Node CLI gives');
 
   // --key, and the exit status is the command's own (it replaced keyrack-fast).
-  const keyed = await run(FAST, ['/bin/false', KEYRACK, 'exec', '--key', 'B', '--', 'sh', '-c', 'echo "$B ${A-none}"; exit 7'], { env: sb.env, cwd: sb.dir });
+  const keyed = await run(FAST, ['/bin/false', KEYRACK, 'exec', '--no-mask', '--key', 'B', '--', 'sh', '-c', 'echo "$B ${A-none}"; exit 7'], { env: sb.env, cwd: sb.dir });
   assert.deepEqual([keyed.code, keyed.stdout], [7, 'direct-b none\n']);
 
   // Unknown options and a command that does not exist go to node for its messages.
   assert.equal((await run(FAST, ['/bin/false', KEYRACK, 'exec', '--bogus', 'true'], { env, cwd: proj })).code, 1);
-  const missing = await run(FAST, [process.execPath, KEYRACK, 'exec', '--', 'no-such-command-kr'], { env, cwd: proj });
+  const missing = await run(FAST, [process.execPath, KEYRACK, 'exec', '--no-mask', '--', 'no-such-command-kr'], { env, cwd: proj });
   assert.equal(missing.code, 127);
   assert.match(missing.stderr, /no-such-command-kr: command not found/);
 
   // Locked again: node (the real one) says so and exits 2.
   assert.equal((await keyrack(['lock'], { env: sb.env })).code, 0);
-  assert.equal((await run(FAST, ['/bin/false', KEYRACK, 'exec', '--', 'true'], { env, cwd: proj })).code, 1);
-  const locked = await run(FAST, [process.execPath, KEYRACK, 'exec', '--', 'true'], { env, cwd: proj });
+  assert.equal((await run(FAST, ['/bin/false', KEYRACK, 'exec', '--no-mask', '--', 'true'], { env, cwd: proj })).code, 1);
+  const locked = await run(FAST, [process.execPath, KEYRACK, 'exec', '--no-mask', '--', 'true'], { env, cwd: proj });
   assert.equal(locked.code, 2);
   assert.match(locked.stderr, /A is locked — run keyrack unlock/);
 

@@ -122,14 +122,14 @@ test('exec variables keyrack would never set are refused: one line, nothing set,
     ];
     for (const [vars, why] of cases) {
       answer({ 'exec-env': { vars } });
-      const r = await run(FAST, ['/bin/false', KEYRACK, 'exec', '--', 'sh', '-c', `touch ${ran}`], { env, cwd: dir });
+      const r = await run(FAST, ['/bin/false', KEYRACK, 'exec', '--no-mask', '--', 'sh', '-c', `touch ${ran}`], { env, cwd: dir });
       assert.deepEqual([r.code, r.stdout], [1, ''], `${JSON.stringify(vars)}: /bin/false ran instead`);
       assert.match(r.stderr, refusedLine(sock, 'variables', why), JSON.stringify(vars));
       assert.equal(existsSync(ran), false, `${JSON.stringify(vars)}: the command did not run`);
     }
     // And what keyrack does set goes through.
     answer({ 'exec-env': { vars: { A: 'ok', npm_token: 'y' } } });
-    const ok = await run(FAST, ['/bin/false', KEYRACK, 'exec', '--', 'sh', '-c', 'printf %s "$A $npm_token"'], { env, cwd: dir });
+    const ok = await run(FAST, ['/bin/false', KEYRACK, 'exec', '--no-mask', '--', 'sh', '-c', 'printf %s "$A $npm_token"'], { env, cwd: dir });
     assert.deepEqual([ok.code, ok.stdout, ok.stderr], [0, 'ok y', '']);
   });
 });

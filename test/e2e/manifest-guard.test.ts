@@ -30,7 +30,7 @@ async function everyReader(sb: Sandbox, dir: string) {
     status: await keyrack(['status'], o),
     export: await keyrack(['export', 'bash'], o),
     bundle: await run(process.execPath, [join(ROOT, 'dist', 'keyrack-export.cjs'), 'json'], o),
-    exec: await keyrack(['exec', '--', 'true'], o),
+    exec: await keyrack(['exec', '--no-mask', '--', 'true'], o),
     allow: await keyrack(['allow'], o),
   };
 }
@@ -169,7 +169,7 @@ test('~/borrow/.keyrack -> ../demo/.keyrack loads nothing in borrow, and deny th
   const there = await keyrack(['export', 'json'], inDir(sb, borrow));
   assert.deepEqual((JSON.parse(there.stdout) as { set: object }).set, {}, 'nothing loads in borrow');
   assert.match(there.stderr, SYMLINK);
-  const exec = await keyrack(['exec', '--', 'sh', '-c', 'printf %s "${A-unset}"'], inDir(sb, borrow));
+  const exec = await keyrack(['exec', '--no-mask', '--', 'sh', '-c', 'printf %s "${A-unset}"'], inDir(sb, borrow));
   assert.equal(exec.code, 2);
   assert.equal(exec.stdout, '');
   const allow = await keyrack(['allow'], inDir(sb, borrow));
@@ -201,7 +201,7 @@ test('allow refuses each of the issue\'s aliases at file:line; shows an alias as
     assert.equal(r.code, 2, `${line}: ${r.stderr}`);
     const env = line.split(' ')[0]!;
     assert.match(r.stderr, new RegExp(`^keyrack: ${file.replaceAll('.', '\\.')}:2: ${env} (changes how programs or shells run|= \\w+: an alias cannot fill ${env}) — it is read by `), line);
-    const keyed = await keyrack(['exec', '--key', line.replaceAll(' ', ''), '--', 'true'], { env: sb.env, cwd: sb.dir });
+    const keyed = await keyrack(['exec', '--no-mask', '--key', line.replaceAll(' ', ''), '--', 'true'], { env: sb.env, cwd: sb.dir });
     assert.equal(keyed.code, 2, `exec --key ${line}`);
     assert.match(keyed.stderr, new RegExp(`--key: ${env} `));
   }

@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { UserError } from '../../src/errors.ts';
 import { asksExecHelp, parseExecArgs } from '../../src/exec-args.ts';
 import { socketPath } from '../../src/paths.ts';
+import { resolveProgram } from '../../src/program.ts';
 import { KEYRACK, ROOT, needsRoot, requireTool, run, sandbox } from '../helpers.ts';
 
 const FAST = join(ROOT, 'native', 'build', 'Release', 'keyrack-fast');
@@ -141,8 +142,8 @@ test('the socket: keyrack-fast connects where the TS side does, in the same orde
   }
 });
 
-/** The TS answer: the keys and the command, or 'refused' (an error, or exec's own --help). */
-function tsExec(argv: string[]): { keys: string[]; cmd: string[] } | 'refused' {
+/** The TS answer: the keys, the command and --mask/--no-mask, or 'refused' (an error, or exec's own --help). */
+function tsExec(argv: string[]): { keys: string[]; cmd: string[]; mask?: boolean } | 'refused' {
   if (asksExecHelp(argv)) return 'refused';
   try {
     return parseExecArgs(argv);
@@ -152,9 +153,10 @@ function tsExec(argv: string[]): { keys: string[]; cmd: string[] } | 'refused' {
   }
 }
 
-/** A stand-in daemon at `path`: greets as keyrack does, records each request's keys, answers "code 0, no variables". */
-function standInDaemon(path: string): Promise<{ server: Server; asked: string[][] }> {
+/** A stand-in daemon at `path`: greets as keyrack does, records each request's keys (and program), answers "code 0" with `vars`. */
+function standInDaemon(path: string, vars: Record<string, string> = {}): Promise<{ server: Server; asked: string[][]; programs: unknown[] }> {
   const asked: string[][] = [];
+  const programs: unknown[] = [];
   const server = createServer((s: Socket) => {
     s.setEncoding('utf8');
     s.write(JSON.stringify({ keyrack: 1, pid: process.pid, session: null, mode: 'uid-only', gen: 'x' }) + '\n');
@@ -163,15 +165,16 @@ function standInDaemon(path: string): Promise<{ server: Server; asked: string[][
       buf += d;
       const nl = buf.indexOf('\n');
       if (nl === -1) return;
-      const req = JSON.parse(buf.slice(0, nl)) as { id: number; keys: string[] };
+      const req = JSON.parse(buf.slice(0, nl)) as { id: number; keys: string[]; program?: unknown };
       asked.push(req.keys);
-      s.end(JSON.stringify({ id: req.id, ok: true, code: 0, vars: {} }) + '\n');
+      programs.push(req.program);
+      s.end(JSON.stringify({ id: req.id, ok: true, code: 0, vars }) + '\n');
     });
     s.on('error', () => {});
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(path, () => resolve({ server, asked }));
+    server.listen(path, () => resolve({ server, asked, programs }));
   });
 }
 
@@ -209,6 +212,50 @@ test('exec\'s flag grammar: keyrack-fast asks for the keys and runs the command 
         assert.equal(want.cmd[0], 'echo', 'every case that runs a command runs echo');
         assert.equal(r.stdout, `${want.cmd.slice(1).join(' ')}\n`, `${label}: the command and its arguments`);
       }
+    }
+  } finally {
+    server.close();
+    sb.cleanup();
+  }
+});
+
+test('exec --mask / --no-mask: keyrack-fast masks exactly where the TS parser says (default: masked off a terminal), and reports the program it runs', async () => {
+  const sb = sandbox();
+  const PROBE = 'probe-value-8d41c7';
+  const { server, asked, programs } = await standInDaemon(socketPath(sb.env, false), { KR_PROBE: PROBE });
+  try {
+    const show = ['printenv', 'KR_PROBE'];
+    const cases: string[][] = [
+      ['--mask', '--', ...show],
+      ['--no-mask', ...show],
+      ['--mask', '--no-mask', ...show],
+      ['--no-mask', '-k', 'A', '--mask', ...show],
+      [...show], // stdout is a pipe here: masked by default
+      ['--', '--mask', 'x'], // after --: the command's, not ours
+      ['--mask=yes', ...show],
+      ['--masked', ...show],
+      ['--no-mask'],
+    ];
+    for (const argv of cases) {
+      const want = tsExec(argv);
+      const before = asked.length;
+      const r = await run(FAST, [...HANDOVER, 'exec', ...argv], { env: sb.env });
+      const label = JSON.stringify(argv);
+      if (want === 'refused') {
+        assert.equal(asked.length, before, `${label}: TS refuses, so keyrack-fast must not ask the daemon`);
+        assert.equal(r.stdout, `${HANDOVER[1]} exec ${argv.join(' ')}\n`, `${label}: handed over`);
+        continue;
+      }
+      if (want.cmd[0] !== 'printenv') {
+        assert.equal(asked.length, before, `${label}: no such command, so keyrack-fast hands over before asking`);
+        assert.equal(r.stdout, `${HANDOVER[1]} exec ${argv.join(' ')}\n`, `${label}: handed over`);
+        continue;
+      }
+      assert.equal(asked.length, before + 1, `${label}: one request`);
+      assert.deepEqual(asked[before], want.keys, `${label}: the keys`);
+      assert.deepEqual(programs[before], { path: resolveProgram('printenv', sb.env.PATH), argv0: 'printenv' }, `${label}: the program`);
+      const masked = want.mask ?? true;
+      assert.equal(r.stdout, masked ? '<KR_PROBE>\n' : `${PROBE}\n`, `${label}: masked=${masked}`);
     }
   } finally {
     server.close();

@@ -157,7 +157,7 @@ test('the set-up can fail: a shell holding the token dumps a core that contains 
 });
 
 test('keyrack exec (Node): no core while its command runs; the command keeps the user\'s limit', { skip }, async () => {
-  const p = start([process.execPath, KEYRACK, 'exec', '--key', 'SMALL', '--', 'sleep', '600']);
+  const p = start([process.execPath, KEYRACK, 'exec', '--no-mask', '--key', 'SMALL', '--', 'sleep', '600']);
   let cmd = 0;
   await waitFor('exec runs its command', () => {
     cmd = childrenOf(p.pid).find((c) => read(`/proc/${c}/comm`).trim() === 'sleep') ?? 0;
@@ -265,7 +265,7 @@ test('the command exec runs gets the user\'s own core limit, from keyrack-fast a
   for (const daemon of [false, true]) {
     if (daemon) await ok(['daemon', 'start']);
     for (const argv of [[FAST, process.execPath, KEYRACK], [process.execPath, KEYRACK]]) {
-      const r = await asUser([...argv, 'exec', '--key', 'SMALL', '--', ...show]);
+      const r = await asUser([...argv, 'exec', '--no-mask', '--key', 'SMALL', '--', ...show]);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, mine.stdout, `${argv.length === 3 ? 'keyrack-fast' : 'node'} exec, daemon ${daemon}`);
     }
@@ -276,7 +276,7 @@ test('without the native module the core limit still drops (prlimit(1)); only no
   await ok(['daemon', 'stop']);
   const copy = join(sb.dir, 'nonative');
   cpSync(join(ROOT, 'dist'), join(copy, 'dist'), { recursive: true });
-  const p = start([process.execPath, join(copy, 'dist', 'keyrack.mjs'), 'exec', '--key', 'SMALL', '--', 'sleep', '600']);
+  const p = start([process.execPath, join(copy, 'dist', 'keyrack.mjs'), 'exec', '--no-mask', '--key', 'SMALL', '--', 'sleep', '600']);
   let cmd = 0;
   await waitFor('exec runs its command', () => {
     cmd = childrenOf(p.pid).find((c) => read(`/proc/${c}/comm`).trim() === 'sleep') ?? 0;

@@ -132,7 +132,7 @@ for (const shell of SHELLS) {
 
       // exec outside a project: the child gets the key, the shell keeps nothing.
       const file = join(sb.dir, `${shell}.exec-env`);
-      await s.run(`${kr} exec --key KR_1 -- env -0 > ${file}`);
+      await s.run(`${kr} exec --no-mask --key KR_1 -- env -0 > ${file}`);
       assert.ok(readFileSync(file).includes(Buffer.concat([bytes('\0KR_1='), bytes(secrets[1]!), Buffer.from([0])])));
       noneOf(await s.env(), ['KR_1']);
 

@@ -1,6 +1,6 @@
 /**
  * `keyrack status --json` keeps the schema documented in docs/json.md: the fields
- * the CLI prints (with a daemon, held keys of both shapes, one with an idle limit, and a manifest) are
+ * the CLI prints (with a daemon, held keys of both shapes, one with an idle limit, one held for exec only, and a manifest with an exec-only key) are
  * exactly the documented ones, and the documented example has the same shape.
  */
 import { test } from 'node:test';
@@ -24,7 +24,7 @@ test('status --json prints exactly the fields docs/json.md documents', async () 
   try {
     const conf = join(sb.env.XDG_CONFIG_HOME!, 'keyrack');
     mkdirSync(conf, { recursive: true, mode: 0o700 });
-    writeFileSync(join(conf, 'registry.json'), JSON.stringify({ version: 1, keys: { A: { vault: 'os.secure' }, B: { vault: 'os.secure' } } }), { mode: 0o600 });
+    writeFileSync(join(conf, 'registry.json'), JSON.stringify({ version: 1, keys: { A: { vault: 'os.secure', execOnly: true }, B: { vault: 'os.secure' } } }), { mode: 0o600 });
     const proj = join(sb.home, 'proj');
     mkdirSync(proj);
     writeFileSync(join(proj, '.keyrack'), 'A\nX = B\nC?\n');
@@ -32,7 +32,7 @@ test('status --json prints exactly the fields docs/json.md documents', async () 
     assert.equal((await keyrack(['daemon', 'start'], { env: sb.env })).code, 0);
     const sock = (JSON.parse((await keyrack(['status', '--json'], { env: sb.env })).stdout) as { socket: string }).socket;
     const puts = [
-      { id: 1, op: 'put', ttlMs: 600_000, keys: { A: { value: 'a' } } },
+      { id: 1, op: 'put', ttlMs: 600_000, keys: { A: { value: 'a' } }, execOnly: true },
       { id: 1, op: 'put', ttlMs: 600_000, idleMs: 300_000, keys: { B: { env: { X1: '1', X2: '2' } } } },
     ];
     for (const put of puts) {

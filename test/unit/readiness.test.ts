@@ -10,7 +10,7 @@ import { assertReady, notices, words } from '../../src/env/readiness.ts';
 import type { Scope } from '../../src/env/scope.ts';
 
 const manifest = { path: '/p/.keyrack', dir: '/p', content: '', entries: [] };
-const scope = (o: Partial<Scope>): Scope => ({ manifest, trust: 'allowed', vars: new Map(), locked: [], absent: [], problems: [], ...o });
+const scope = (o: Partial<Scope>): Scope => ({ manifest, trust: 'allowed', vars: new Map(), locked: [], absent: [], problems: [], execOnly: [], ...o });
 
 test('each word in the prompt form and the sentence form', () => {
   assert.equal(words.locked(['A'], 'hint'), 'A locked — run keyrack unlock');
