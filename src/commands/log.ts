@@ -138,7 +138,7 @@ class Printer {
   }
 
   private cells(r: AuditRecord) {
-    const keys = r.op === 'refused' ? `uid ${r.uid ?? '?'}` : r.op === 'suppressed' ? `×${r.count ?? '?'}` : clean((r.keys ?? []).join(','));
+    const keys = r.op === 'refused' ? `uid ${r.uid ?? '?'}` : r.op === 'suppressed' ? `×${r.count ?? '?'}` : clean((r.keys ?? []).map((k) => (r.sources?.[k] ? `${k}(${r.sources[k]})` : k)).join(','));
     const exe = r.exe === null || r.exe === undefined ? '?' : clean(r.exe);
     return {
       keys,

@@ -24,21 +24,30 @@ function refused(e: BoundedReadError): TeamFileError {
   }
 }
 
-/** Reads and parses the team file at `path`; null when there is none. Throws TeamFileError. */
-export function readTeamFile(path: string): TeamFile | null {
-  let got: { path: string; buf: Buffer };
+/** The bytes of the team file at `path` (bounded, regular only), or null when there is none. */
+export function readTeamBytes(path: string): { path: string; buf: Buffer } | null {
   try {
-    got = readRegularBounded(path, TEAM_MAX_BYTES);
+    return readRegularBounded(path, TEAM_MAX_BYTES);
   } catch (e) {
     if (e instanceof BoundedReadError && e.refusal.kind === 'unreadable' && e.refusal.code === 'ENOENT') return null;
     throw e instanceof BoundedReadError ? refused(e) : e;
   }
+}
+
+/** Parses bytes read by readTeamBytes. Throws TeamFileError. */
+export function parseTeamBytes(got: { path: string; buf: Buffer }): TeamFile {
   const text = decodeStrict(got.buf);
   if (text === null) {
     const upto = got.buf.subarray(0, firstInvalidUtf8(got.buf));
     throw new TeamFileError(got.path, upto.toString('latin1').split('\n').length, 'is not valid UTF-8');
   }
   return parseTeam(got.path, text);
+}
+
+/** Reads and parses the team file at `path`; null when there is none. Throws TeamFileError. */
+export function readTeamFile(path: string): TeamFile | null {
+  const got = readTeamBytes(path);
+  return got === null ? null : parseTeamBytes(got);
 }
 
 /** The team file beside the manifest in `dir`, or null. */
