@@ -29,8 +29,8 @@ function polymod(values: number[]): number {
   return chk;
 }
 
-/** The payload bytes of a bech32 string with this human-readable part, or a reason. */
-function bech32Bytes(s: string, hrp: string): Uint8Array | string {
+/** The payload bytes of a (lowercase) bech32 string with this human-readable part, or a reason. */
+export function bech32Bytes(s: string, hrp: string): Uint8Array | string {
   if (!s.startsWith(`${hrp}1`)) return `it does not start with ${hrp}1`;
   const data: number[] = [];
   for (const c of s.slice(hrp.length + 1)) {

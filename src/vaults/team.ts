@@ -9,6 +9,7 @@
 import { Decrypter, Encrypter, armor } from 'age-encryption';
 import type { Env } from '../paths.js';
 import { recipientsOf, recipientsStamp, TeamFileError, type TeamFile, type TeamValue } from '../team/file.js';
+import { X25519Identity, X25519Recipient } from './age-x25519.js';
 import { decodeStrict } from '../utf8.js';
 import { identityFor, readRecipient } from './secure.js';
 import type { Fetched, FetchContext } from './vault.js';
@@ -16,15 +17,13 @@ import type { Fetched, FetchContext } from './vault.js';
 /** What age-encryption throws when no identity opens a file. */
 const NO_MATCH = "no identity matched any of the file's recipients";
 
-/** Encrypts each value to every recipient: one fresh file key per value, no passphrase. */
+/** Encrypts each value to every recipient: one fresh file key per value (and ephemeral key per recipient), no passphrase. */
 export async function sealTeam(values: ReadonlyMap<string, string>, recipients: readonly string[]): Promise<Map<string, TeamValue>> {
   const enc = new Encrypter();
-  for (const r of recipients) enc.addRecipient(r);
+  for (const r of recipients) enc.addRecipient(new X25519Recipient(r));
   const stamp = recipientsStamp(recipients);
   const out = new Map<string, TeamValue>();
-  for (const [key, value] of values) {
-    out.set(key, { key, armor: armor.encode(await enc.encrypt(value)), stamp, line: 0 });
-  }
+  for (const [key, value] of values) out.set(key, { key, armor: armor.encode(await enc.encrypt(value)), stamp, line: 0 });
   return out;
 }
 
@@ -74,7 +73,7 @@ async function openValue(d: Decrypter, file: TeamFile, v: TeamValue, env: Env): 
 /** Decrypts `keys` of the team file with an identity (AGE-SECRET-KEY-1…). */
 export async function openTeam(file: TeamFile, keys: readonly string[], identity: string, env: Env): Promise<Map<string, string | TeamFileError>> {
   const d = new Decrypter();
-  d.addIdentity(identity);
+  d.addIdentity(new X25519Identity(identity));
   const out = new Map<string, string | TeamFileError>();
   const results = await Promise.all(keys.map((k) => {
     const v = file.values.get(k);
