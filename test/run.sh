@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # Missing tools are installed when we can; when we cannot, the tests that need
 # them fail in CI and skip loudly elsewhere (test/helpers.ts requireTool).
-scripts/need-tools.sh test age zsh fish shellcheck strace python3 /usr/bin/aws=awscli || true
+scripts/need-tools.sh test age zsh fish shellcheck strace python3 git /usr/bin/aws=awscli || true
 scripts/build-all.sh
 npx tsc --noEmit -p .
 npm run --silent lint

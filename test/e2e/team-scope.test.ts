@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KEYRACK, requireTool, run } from '../helpers.ts';
+import { KEYRACK, requireTool, ROOT, run } from '../helpers.ts';
 import { Pty } from '../pty.ts';
 import { line, person, type Person } from '../team-fixtures.ts';
 
@@ -70,7 +70,7 @@ test('a team value never fills a variable an alias could not; your own key of th
   const st = JSON.parse((await me.kr(['status', '--json'], { cwd: dir })).stdout) as { manifest: { entries: Array<{ key: string; state: string; source: string | null }> } };
   assert.deepEqual(st.manifest.entries.find((e) => e.key === 'HTTPS_PROXY'), { env: 'HTTPS_PROXY', key: 'HTTPS_PROXY', optional: false, state: 'refused', source: 'team' });
   // The daemon's fast path gives the same answer.
-  const fast = await run(join(KEYRACK, '..', '..', 'native', 'build', 'Release', 'keyrack-fast'), ['/bin/false', KEYRACK, 'export', 'json'], { env: { ...me.sb.env, PWD: dir }, cwd: dir });
+  const fast = await run(join(ROOT, 'native', 'build', 'Release', 'keyrack-fast'), ['/bin/false', KEYRACK, 'export', 'json'], { env: { ...me.sb.env, PWD: dir }, cwd: dir });
   assert.deepEqual(JSON.parse(fast.stdout).set, { SAFE: 'fine' });
   assert.match(fast.stderr, /a team value cannot fill HTTPS_PROXY/);
   // Your own key of that name fills it (and wins over the team's).
