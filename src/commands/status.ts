@@ -85,8 +85,8 @@ async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
     out.keys = st.keys.map((k) => {
       // A team value is held as team:<file id>:KEY: shown as the key it is, with its source.
       const { key, team } = parseStoreName(k.name);
-      return { ...k, name: key, secondsLeft: Math.max(0, Math.floor((k.expiresAt - now) / 1000)), source: team === undefined ? 'registry' : 'team' };
-    });
+      return { ...k, name: key, secondsLeft: Math.max(0, Math.floor((k.expiresAt - now) / 1000)), source: team === undefined ? 'registry' as const : 'team' as const };
+    }).sort((a, b) => a.name.localeCompare(b.name) || Number(a.source === 'team') - Number(b.source === 'team')); // as the store sorts
   }
   let m: Manifest | null = null;
   try {
