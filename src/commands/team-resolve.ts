@@ -5,6 +5,7 @@
  * repo content like the manifest. And unlock's decryption of them under its one
  * passphrase, into the daemon under names bound to that file (team/storename.ts).
  */
+import { lstatSync } from 'node:fs';
 import { messageOf } from '../errors.js';
 import { loadManifest, ManifestError, MANIFEST_FILE } from '../env/manifest.js';
 import { currentDir } from '../env/scope.js';
@@ -13,6 +14,7 @@ import { trustOf } from '../env/trust.js';
 import type { Env } from '../paths.js';
 import type { Unlocked } from '../secret.js';
 import { TEAM_FILE, TeamFileError } from '../team/file.js';
+import { teamPathIn } from '../team/read.js';
 import type { FetchContext } from '../vaults/vault.js';
 
 /** Where unlock may take team values from, and what to add to "not in the registry" when nowhere. */
@@ -24,6 +26,7 @@ export interface TeamPlan {
   hint: string;
 }
 
+/** The team file unlock and get may take values from: beside the nearest manifest, once that manifest is allowed. */
 export function teamPlan(env: Env): TeamPlan {
   let m;
   try {
@@ -33,11 +36,18 @@ export function teamPlan(env: Env): TeamPlan {
     throw e;
   }
   if (!m) return { team: null, hint: '' };
+  if (trustOf(m, env) !== 'allowed') {
+    // Not read before the manifest is allowed: whether one stands there is enough for the hint.
+    let there = true;
+    try {
+      lstatSync(teamPathIn(m.dir));
+    } catch {
+      there = false;
+    }
+    return { team: null, hint: there ? ` (the ${TEAM_FILE} beside ${MANIFEST_FILE} is read once you keyrack allow it)` : '' };
+  }
   const t = teamSourceOrError(m);
   if (t === null) return { team: null, hint: '' };
-  if (trustOf(m, env) !== 'allowed') {
-    return { team: null, hint: ` (the ${TEAM_FILE} beside ${MANIFEST_FILE} is read once you keyrack allow it)` };
-  }
   if (t instanceof TeamFileError) return { team: null, broken: t, hint: ` (the ${TEAM_FILE} beside ${MANIFEST_FILE} cannot be read: see above)` };
   return { team: t, hint: '' };
 }
