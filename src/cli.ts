@@ -140,6 +140,16 @@ function build(setCode: (p: Promise<number | void>) => void): CAC {
       follow: o.follow === true, json: o.json === true, refused: o.refused === true, keys: strs(o.key), since: str(o.since),
     })));
 
+  cli.command('whoami', 'Print your age recipient (public key), to give a team that shares secrets with you')
+    .action(() => run(async () => (await import('./commands/whoami.js')).run()));
+
+  cli.command('team [...args]', 'The project\'s team file: team init|add LABEL RECIPIENT|rm LABEL|list|set KEY|unset KEY|rekey')
+    .option('--json', 'team list: machine-readable output')
+    .option('--label <label>', 'team init: your label in the file (default: your user name)')
+    .action((args: string[], o: Opts) => run(async () => (await import('./commands/team.js')).run(args[0] ?? '', args.slice(1), {
+      json: o.json === true, label: str(o.label),
+    })));
+
   cli.command('completion <shell>', 'Print tab completion: eval "$(keyrack completion bash|zsh)", keyrack completion fish | source')
     .action((shell: string) => run(async () => (await import('./commands/completion.js')).run(shell)));
 
@@ -155,7 +165,7 @@ async function runExec(argv: string[]): Promise<number | void> {
 }
 
 /** Options that take a value: `--ttl -1h` must reach the duration check as a value, not as flags. */
-const VALUE_OPTIONS = new Set(['--ttl', '--idle', '--since', '--key', '--vault', '--ref', '--profile']);
+const VALUE_OPTIONS = new Set(['--ttl', '--idle', '--since', '--key', '--vault', '--ref', '--profile', '--label']);
 
 /**
  * Rewrites what cac's parser would misread: an option value that starts with `-`,
@@ -184,7 +194,8 @@ function joinOptionValues(argv: string[]): string[] {
  * key's value): made core-less and non-dumpable before they start (src/notrace.ts).
  * One list, here, so a new command cannot forget it one file away.
  */
-const HOLDS_VALUES = new Set(['init', 'set', 'get', 'unlock', 'exec', 'import', 'export']);
+// team: set, add, rm and rekey hold plaintext values; whoami and list do not, but one word covers the command.
+const HOLDS_VALUES = new Set(['init', 'set', 'get', 'unlock', 'exec', 'import', 'export', 'team', 'mark']);
 
 async function main(rawArgv: string[]): Promise<number> {
   // exec's arguments after its own options belong to the command: never rewritten.

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # Missing tools are installed when we can; when we cannot, the tests that need
 # them fail in CI and skip loudly elsewhere (test/helpers.ts requireTool).
-scripts/need-tools.sh test age zsh fish shellcheck strace python3 prlimit=util-linux /usr/bin/aws=awscli \
+scripts/need-tools.sh test age zsh fish shellcheck strace python3 git prlimit=util-linux /usr/bin/aws=awscli \
   pass gpg=gnupg gpgconf=gnupg gnome-keyring-daemon=gnome-keyring secret-tool=libsecret-tools \
   dbus-run-session=dbus-daemon dbus-send=dbus-bin openssl || true
 scripts/build-all.sh

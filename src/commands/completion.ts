@@ -12,11 +12,13 @@ const COMMANDS: Record<string, string[]> = {
   unlock: ['--all', '--ttl', '--idle'], lock: [], status: ['--json'], allow: [], deny: [],
   hook: [], export: [], exec: ['--key', '--mask', '--no-mask'], daemon: [], doctor: [], import: ['--vault', '--force'], completion: [],
   log: ['--key', '--since', '--refused', '--follow', '--json'],
+  whoami: [], team: ['--json', '--label'],
 };
 const SHELLS = 'bash zsh fish';
 const VAULTS = VAULT_IDS.join(' ');
 const KEY_COMMANDS = 'set get rm unlock lock mark';
 const DAEMON_ACTIONS = 'start stop status run';
+const TEAM_ACTIONS = 'init add rm list set unset rekey';
 
 const keysCmd = `keyrack list --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{for(const k of JSON.parse(s).keys)console.log(k.name)}catch{}})'`;
 
@@ -40,6 +42,7 @@ ${flagCases}
     hook|completion) mapfile -t COMPREPLY < <(compgen -W "${SHELLS}" -- "$cur"); return ;;
     export) mapfile -t COMPREPLY < <(compgen -W "${SHELLS} json" -- "$cur"); return ;;
     daemon) mapfile -t COMPREPLY < <(compgen -W "${DAEMON_ACTIONS}" -- "$cur"); return ;;
+    team) if [[ $COMP_CWORD -eq 2 ]]; then mapfile -t COMPREPLY < <(compgen -W "${TEAM_ACTIONS}" -- "$cur"); return; fi ;;
     allow|deny) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
   esac
   if [[ $cur == -* ]]; then mapfile -t COMPREPLY < <(compgen -W "$flags" -- "$cur"); return; fi
@@ -66,6 +69,7 @@ function fish(): string {
   lines.push(`complete -c keyrack -n '__fish_seen_subcommand_from hook completion' -a '${SHELLS}'`);
   lines.push(`complete -c keyrack -n '__fish_seen_subcommand_from export' -a '${SHELLS} json'`);
   lines.push(`complete -c keyrack -n '__fish_seen_subcommand_from daemon' -a '${DAEMON_ACTIONS}'`);
+  lines.push(`complete -c keyrack -n '__fish_seen_subcommand_from team' -a '${TEAM_ACTIONS}'`);
   lines.push(`complete -c keyrack -n '__fish_seen_subcommand_from ${KEY_COMMANDS}' -a '(${keysCmd.replace(/'/g, "\\'")})'`);
   return lines.join('\n') + '\n';
 }

@@ -2,7 +2,8 @@
  * `keyrack get KEY`: print one value followed by a newline (like `pass`).
  * os.direct is read from its file; every other vault's value comes from the
  * session daemon, so a key that is not unlocked exits 2 with the command to run.
- * An aws.sso key prints its variables as NAME=VALUE lines.
+ * An aws.sso key prints its variables as NAME=VALUE lines. A name the registry
+ * does not map is the project's team value (team-resolve.ts), as unlock put it.
  */
 import { UserError } from '../errors.js';
 import { assertKeyName } from '../env/names.js';
@@ -12,7 +13,7 @@ export async function run(key: string): Promise<number | void> {
   const env = process.env;
   assertKeyName(key);
   const entry = loadRegistry(env).keys[key];
-  if (!entry) throw new UserError(`no key ${key}; keyrack set ${key}`);
+  if (!entry) return getTeam(key, env);
 
   let out: string;
   if (entry.vault === 'os.direct') {
@@ -27,4 +28,15 @@ export async function run(key: string): Promise<number | void> {
     out = 'value' in held ? `${held.value}\n` : Object.entries(held.env).map(([k, v]) => `${k}=${v}\n`).join('');
   }
   process.stdout.write(out);
+}
+
+/** A name the registry does not map: the team value the daemon holds for this project, if any. */
+async function getTeam(key: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const { teamPlan } = await import('./team-resolve.js');
+  const plan = teamPlan(env);
+  if (!plan.team?.file.values.has(key)) throw plan.broken ?? new UserError(`no key ${key}; keyrack set ${key}${plan.hint}`);
+  const { getKeys } = await import('../daemon/client.js');
+  const held = (await getKeys([plan.team.storeName(key)], env))?.[plan.team.storeName(key)];
+  if (!held || !('value' in held)) throw new UserError(`${key} (team) is locked — run keyrack unlock ${key}`);
+  process.stdout.write(`${held.value}\n`);
 }

@@ -14,7 +14,9 @@
  *         "profile": "dev",           // aws.sso, aws.secrets, aws.ssm: the AWS CLI profile (absent otherwise)
  *         "argv": ["bw", "get", …],   // cmd only: the command unlock runs (absent otherwise)
  *         "state": "locked"           // "unlocked" | "locked" (daemon-held vaults) | "stored" (os.direct)
- *       }
+ *       },                            //   | "overridden" (a team key your registry also maps: yours wins)
+ *       { "name": "DB_URL", "vault": "team", "file": "/p/.keyrack.team", "state": "locked" }
+ *                                     // the current project's team file: one row per key
  *     ]
  *   }
  * Compatible changes (new fields, new vault or state strings) keep version 1;
@@ -23,17 +25,23 @@
 import { heldNames } from '../held.js';
 import { loadRegistry, type VaultId } from '../registry.js';
 import { color, colorEnabled } from '../term.js';
+import { printable, printableJson } from '../printable.js';
+import { TeamFileError } from '../team/file.js';
 import { shownArgv } from '../vaults/cmd.js';
+import { teamRows, type TeamRow } from './list-team.js';
+import { teamOfHere } from './team-resolve.js';
 
 type State = 'unlocked' | 'locked' | 'stored';
 
 interface Row {
   name: string;
-  vault: VaultId;
+  vault: VaultId | 'team';
   ref?: string;
   profile?: string;
   argv?: string[];
-  state: State;
+  /** team: the team file. */
+  file?: string;
+  state: State | TeamRow['state'];
   /** Only `exec` and `get` hand it out (set/mark --exec-only). */
   execOnly?: true;
 }
@@ -41,6 +49,7 @@ interface Row {
 /** The SOURCE column: where the value comes from, never the value. */
 function source(r: Row): string {
   if (r.argv) return `cmd: ${shownArgv(r.argv)}`;
+  if (r.file !== undefined) return printable(r.file);
   if (r.ref !== undefined) return r.profile ? `${r.ref} (profile ${r.profile})` : r.ref;
   return r.profile ? `profile ${r.profile}` : '-';
 }
@@ -49,7 +58,10 @@ export async function run(o: { json: boolean }): Promise<number | void> {
   const env = process.env;
   const reg = loadRegistry(env);
   const names = Object.keys(reg.keys).sort();
-  const held = names.some((n) => reg.keys[n]!.vault !== 'os.direct') ? await heldNames(env) : new Set<string>();
+  const team = teamOfHere(env);
+  if (team instanceof TeamFileError) process.stderr.write(`keyrack: ${printable(team.message)}\n`);
+  const hasTeam = team !== null && !(team instanceof TeamFileError) && team.file.values.size > 0;
+  const held = hasTeam || names.some((n) => reg.keys[n]!.vault !== 'os.direct') ? await heldNames(env) : new Set<string>();
   const rows: Row[] = names.map((name) => {
     const e = reg.keys[name]!;
     const state: State = e.vault === 'os.direct' ? 'stored' : held.has(name) ? 'unlocked' : 'locked';
@@ -58,9 +70,14 @@ export async function run(o: { json: boolean }): Promise<number | void> {
       ...(e.argv !== undefined && { argv: e.argv }), state, ...(e.execOnly && { execOnly: true as const }),
     };
   });
+  if (hasTeam) {
+    // Beside the registry's row of the same name (yours first), in name order.
+    rows.push(...teamRows(team, reg, held));
+    rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : Number(a.vault === 'team') - Number(b.vault === 'team')));
+  }
 
   if (o.json) {
-    process.stdout.write(JSON.stringify({ version: 1, keys: rows }, null, 2) + '\n');
+    process.stdout.write(printableJson(JSON.stringify({ version: 1, keys: rows }, null, 2)) + '\n');
     return;
   }
   if (rows.length === 0) {
@@ -71,7 +88,7 @@ export async function run(o: { json: boolean }): Promise<number | void> {
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
   // Colour goes on after padding: escape codes have no width.
   const p = color(colorEnabled(process.stdout));
-  const paint: Record<string, (s: string) => string> = { unlocked: p.green, locked: p.yellow, stored: p.cyan };
+  const paint: Record<string, (s: string) => string> = { unlocked: p.green, locked: p.yellow, stored: p.cyan, overridden: p.dim };
   const lines = table.map((row, r) => row.map((cell, c) => {
     const padded = c === row.length - 1 ? cell : cell.padEnd(widths[c]!);
     if (r === 0) return p.bold(padded);

@@ -146,7 +146,7 @@ class Printer {
   }
 
   private cells(r: AuditRecord) {
-    const keys = r.op === 'refused' ? `uid ${r.uid ?? '?'}` : r.op === 'suppressed' ? `×${r.count ?? '?'}` : clean((r.keys ?? []).join(','));
+    const keys = r.op === 'refused' ? `uid ${r.uid ?? '?'}` : r.op === 'suppressed' ? `×${r.count ?? '?'}` : clean((r.keys ?? []).map((k) => (r.sources?.[k] ? `${k}(${r.sources[k]})` : k)).join(','));
     // A non-dumpable caller shows only its name, in brackets: not a path the kernel vouched for.
     const exe = typeof r.exe === 'string' ? clean(r.exe) : typeof r.comm === 'string' ? `[${clean(r.comm)}]` : '?';
     return {

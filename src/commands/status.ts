@@ -24,19 +24,26 @@
  *   "keys": [{ "name": string, "expiresAt": number, "secondsLeft": number,
  *              "refresh": boolean, "vars"?: string[],      // vars: aws.sso keys
  *              "idleMs"?: number,                         // unlock --idle: dropped once unused this long
- *              "vault"?: string }],                       // its vault in the registry (absent: no longer there)
+ *              "vault"?: string,                         // its vault in the registry (absent: no longer there)
+ *              "execOnly"?: true,                        // held for exec only (exec unlocked it)
+ *              "source": "registry" | "team" }],          // team: a value from a project's team file
  *   "manifest": null | {
  *     "path": string,
  *     "trust": "allowed" | "denied" | "untrusted",
  *     "entries": [{ "env": string, "key": string, "optional": boolean,
- *                   "state": "ready" | "locked" | "absent",
- *                   "vault"?: string }]                   // absent when the key is not in the registry
+ *                   "state": "ready" | "locked" | "absent" | "refused",
+ *                   "vault"?: string,                   // absent when the key is not in the registry
+ *                   "execOnly"?: true,                  // the hook leaves it out
+ *                   "source": string | null }],         // the vault, "team", or null (absent)
+ *     "team": string | null            // the team file beside it, when there is one
  *   },
- *   "manifestError": string | null     // a manifest that fails to parse
+ *   "manifestError": string | null,    // a manifest that fails to parse
+ *   "teamError": string | null         // a team file that fails to parse
  * }
  * ready: held by the daemon, or an os.direct key with a value; locked: in the
- * registry but not unlocked; absent: not in the registry (or an os.direct key
- * with no value).
+ * registry (or the team file) but not unlocked; absent: in neither (or an
+ * os.direct key with no value); refused: a team value for a variable only your
+ * own key may fill.
  */
 import { messageOf } from '../errors.js';
 import { loadManifest, type Manifest } from '../env/manifest.js';
@@ -49,8 +56,11 @@ import { withDaemon } from '../daemon/client.js';
 import { formatDuration } from '../duration.js';
 import type { ServerCheck } from '../daemon/peer.js';
 import type { DaemonStatus } from '../daemon/protocol.js';
+import { teamSourceOrError, teamVarProblem } from '../env/team-scope.js';
+import { TeamFileError } from '../team/file.js';
+import { parseStoreName } from '../team/storename.js';
 
-type State = 'ready' | 'locked' | 'absent';
+type State = 'ready' | 'locked' | 'absent' | 'refused';
 
 export interface StatusJson {
   version: 1;
@@ -58,9 +68,13 @@ export interface StatusJson {
   session: number | null;
   socket: string;
   daemon: null | (Omit<DaemonStatus, 'keys' | 'socket' | 'gen'> & { verified: ServerCheck });
-  keys: Array<{ name: string; expiresAt: number; secondsLeft: number; refresh: boolean; vars?: string[]; idleMs?: number; vault?: VaultId; execOnly?: true }>;
-  manifest: null | { path: string; trust: Trust; entries: Array<{ env: string; key: string; optional: boolean; state: State; vault?: VaultId; execOnly?: true }> };
+  keys: Array<{ name: string; expiresAt: number; secondsLeft: number; refresh: boolean; vars?: string[]; idleMs?: number; vault?: VaultId; execOnly?: true; source: 'registry' | 'team' }>;
+  manifest: null | {
+    path: string; trust: Trust; team: string | null;
+    entries: Array<{ env: string; key: string; optional: boolean; state: State; vault?: VaultId; execOnly?: true; source: string | null }>;
+  };
   manifestError: string | null;
+  teamError: string | null;
 }
 
 async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
@@ -68,7 +82,7 @@ async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
   const st = got?.st;
   const now = Date.now();
   const out: StatusJson = {
-    version: 1, schema: 1, session: sessionId(), socket: got?.path ?? socketPath(env, false), daemon: null, keys: [], manifest: null, manifestError: null,
+    version: 1, schema: 1, session: sessionId(), socket: got?.path ?? socketPath(env, false), daemon: null, keys: [], manifest: null, manifestError: null, teamError: null,
   };
   if (st) {
     out.daemon = {
@@ -76,8 +90,12 @@ async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
       startedAt: st.startedAt, dumpable: st.dumpable, refreshWindowMs: st.refreshWindowMs, shared: st.shared === true,
       verified: got.check,
     };
-    out.keys = st.keys.map((k) => ({ ...k, secondsLeft: Math.max(0, Math.floor((k.expiresAt - now) / 1000)) }));
-    // The vault of each held key, from the registry (the daemon keeps values, not where they came from).
+    out.keys = st.keys.map((k) => {
+      // A team value is held as team:<file id>:KEY: shown as the key it is, with its source.
+      const { key, team } = parseStoreName(k.name);
+      return { ...k, name: key, secondsLeft: Math.max(0, Math.floor((k.expiresAt - now) / 1000)), source: team === undefined ? 'registry' as const : 'team' as const };
+    }).sort((a, b) => a.name.localeCompare(b.name) || Number(a.source === 'team') - Number(b.source === 'team')); // as the store sorts
+    // The vault of each of your held keys, from the registry (the daemon keeps values, not where they came from).
     let reg: Registry | undefined;
     try {
       reg = loadRegistry(env);
@@ -85,7 +103,7 @@ async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
       reg = undefined;
     }
     for (const k of out.keys) {
-      const v = reg?.keys[k.name]?.vault;
+      const v = k.source === 'registry' ? reg?.keys[k.name]?.vault : undefined;
       if (v !== undefined) k.vault = v;
     }
   }
@@ -97,21 +115,29 @@ async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
   }
   if (m) {
     const reg = loadRegistry(env);
-    const held = new Set(out.keys.map((k) => k.name));
+    const held = new Set(st?.keys.map((k) => k.name) ?? []);
+    const team = teamSourceOrError(m);
+    if (team instanceof TeamFileError) out.teamError = team.message;
+    const t = team instanceof TeamFileError ? null : team;
     const directNames = m.entries.filter((e) => reg.keys[e.key]?.vault === 'os.direct').map((e) => e.key);
     const direct = directNames.length > 0 ? (await import('../vaults/direct.js')).readDirect(directNames, env) : new Map<string, string>();
     out.manifest = {
       path: m.path,
       trust: trustOf(m, env),
+      team: t?.file.path ?? null,
       entries: m.entries.map((e) => {
         const entry = reg.keys[e.key];
         let state: State;
-        if (!entry) state = 'absent';
+        let source: string | null = entry?.vault ?? null;
+        if (!entry && t?.file.values.has(e.key)) {
+          source = 'team';
+          state = teamVarProblem(e.env, e.key) ? 'refused' : held.has(t.storeName(e.key)) ? 'ready' : 'locked';
+        } else if (!entry) state = 'absent';
         else if (entry.vault === 'os.direct') state = direct.has(e.key) ? 'ready' : 'absent';
         else state = held.has(e.key) ? 'ready' : 'locked';
         // Marked by the user (registry) or by the manifest's line: the hook leaves it out either way.
         const execOnly = entry?.execOnly || e.execOnly ? { execOnly: true as const } : {};
-        return { env: e.env, key: e.key, optional: e.optional, state, ...(entry && { vault: entry.vault }), ...execOnly };
+        return { env: e.env, key: e.key, optional: e.optional, state, ...(entry && { vault: entry.vault }), ...execOnly, source };
       }),
     };
   }
@@ -146,14 +172,15 @@ function text(s: StatusJson): string {
   row('socket', s.socket);
   if (s.daemon) {
     row('keys', s.keys.length === 0 ? 'none held' : `${s.keys.length} held`);
-    const w = Math.max(...s.keys.map((k) => k.name.length), 0);
+    const w = Math.max(...s.keys.map((k) => k.name.length + (k.source === 'team' ? 7 : 0)), 0);
     for (const k of s.keys) {
       const extra = [
         k.vars ? k.vars.join(' ') : '', k.refresh ? 'refreshes before expiry' : '',
         k.idleMs !== undefined ? `goes after ${formatDuration(k.idleMs)} unused` : '',
         k.execOnly ? 'for keyrack exec only: exec unlocked it' : '',
       ].filter(Boolean).join('; ');
-      lines.push(`  ${k.name.padEnd(w)}  ${formatDuration(k.secondsLeft * 1000)} left${extra ? ` (${extra})` : ''}`);
+      const name = k.source === 'team' ? `${k.name} (team)` : k.name;
+      lines.push(`  ${name.padEnd(w)}  ${formatDuration(k.secondsLeft * 1000)} left${extra ? ` (${extra})` : ''}`);
     }
   }
   if (s.manifestError) row('manifest', `error: ${s.manifestError}`);
@@ -161,13 +188,16 @@ function text(s: StatusJson): string {
   else {
     const t = s.manifest.trust === 'allowed' ? 'allowed' : s.manifest.trust === 'denied' ? 'denied — run keyrack allow to use it' : 'untrusted — run keyrack allow';
     row('manifest', `${s.manifest.path} (${t})`);
+    if (s.manifest.team) row('team', s.manifest.team);
     const label = (e: { env: string; key: string; optional: boolean }) => `${e.env}${e.optional ? '?' : ''}${e.key !== e.env ? ` <- ${e.key}` : ''}`;
     const w = Math.max(...s.manifest.entries.map((e) => label(e).length), 0);
     for (const e of s.manifest.entries) {
+      const from = e.source === 'team' ? ' (team)' : '';
       const notes = [e.optional && e.state !== 'ready' ? 'optional' : '', e.execOnly ? 'exec-only: keyrack exec only' : ''].filter(Boolean).join('; ');
-      lines.push(`  ${label(e).padEnd(w)}  ${e.state}${notes ? ` (${notes})` : ''}`);
+      lines.push(`  ${label(e).padEnd(w)}  ${e.state}${from}${notes ? ` (${notes})` : ''}`);
     }
   }
+  if (s.teamError) row('team', `error: ${s.teamError}`);
   return lines.join('\n') + '\n';
 }
 
@@ -175,5 +205,5 @@ export async function run(o: { json: boolean }): Promise<number | void> {
   const s = await collect(process.env);
   // Paths (the manifest's, the socket's) are directories' names: escaped, line by line.
   process.stdout.write(o.json ? printableJson(JSON.stringify(s, null, 2)) + '\n' : text(s).split('\n').map(printable).join('\n'));
-  return s.manifestError ? 2 : 0;
+  return s.manifestError || s.teamError ? 2 : 0;
 }

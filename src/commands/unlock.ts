@@ -23,6 +23,9 @@ import { DEFAULT_TTL_MS } from '../daemon/store.js';
 import { vaultFor } from '../vaults/index.js';
 import { WrongPassphrase } from '../vaults/secure.js';
 import type { FetchContext, KeyRef, Vault } from '../vaults/vault.js';
+import { TEAM_FILE } from '../team/file.js';
+import { parseStoreName } from '../team/storename.js';
+import { fetchTeamValues, teamPlan } from './team-resolve.js';
 
 const say = (msg: string) => process.stderr.write(`keyrack: ${printable(msg)}\n`);
 
@@ -58,6 +61,9 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
   }
   const reg = loadRegistry(env);
   const wanted = targets(keys, o.all, Object.keys(reg.keys));
+  // Names the registry does not map may come from the team file beside the manifest.
+  const plan = teamPlan(env);
+  const teamNames: string[] = [];
 
   /** wrong: failed because the passphrase was wrong (said once, not per key). */
   const failures: Array<{ name: string; why: string; required: boolean; wrong?: boolean }> = [];
@@ -66,7 +72,8 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
   for (const [name, required] of wanted) {
     const entry = reg.keys[name];
     if (!entry) {
-      if (required) failures.push({ name, why: `not in the registry — keyrack set ${name}`, required });
+      if (plan.team?.file.values.has(name)) teamNames.push(name);
+      else if (required) failures.push({ name, why: `not in the registry — keyrack set ${name}${plan.hint}`, required });
       continue;
     }
     if (entry.vault === 'os.direct') {
@@ -90,7 +97,7 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
       conn.close();
     }
   };
-  const useDaemon = groups.size > 0;
+  const useDaemon = groups.size > 0 || teamNames.length > 0;
   // Start it now (when needed), so a failure to start shows before any prompt.
   if (useDaemon) (await startDaemon(env)).conn.close();
   let pass: Promise<string> | undefined;
@@ -114,6 +121,18 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
 
   const put: Record<string, Unlocked> = {};
   const now = Date.now();
+  // Team values first: the passphrase prompt comes before any slow remote vault (os.secure reuses it).
+  if (plan.team && teamNames.length > 0) {
+    try {
+      const got = await fetchTeamValues(plan.team, teamNames, ctx);
+      Object.assign(put, got.put);
+      for (const f of got.failures) failures.push({ ...f, required: wanted.get(f.name)! });
+    } catch (e) {
+      const wrong = e instanceof WrongPassphrase;
+      if (wrong) wrongPassphrase = true;
+      for (const name of teamNames) failures.push({ name, why: messageOf(e), required: wanted.get(name)!, wrong });
+    }
+  }
   // os.secure first: its prompt comes before any slow remote vault.
   const order = [...groups.keys()].sort((a, b) => Number(b === 'os.secure') - Number(a === 'os.secure'));
   const fetchGroup = async (id: VaultId): Promise<{ vault: Vault; results: Map<string, Error | Fetched> } | { error: unknown }> => {
@@ -161,18 +180,23 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
   }
 
   if (wrongPassphrase) {
-    say('wrong passphrase — nothing from os.secure was unlocked');
+    say(`wrong passphrase — nothing from os.secure${teamNames.length > 0 ? ' or the team file' : ''} was unlocked`);
   }
+  // A broken team file matters only to names it would have resolved.
+  const broken = plan.broken && [...wanted.keys()].some((n) => !reg.keys[n]) ? plan.broken : undefined;
+  if (broken) say(broken.message);
   for (const f of failures) if (f.wrong !== true) say(`${f.name}: ${f.why}`);
   if (names.length > 0) {
     const shorter = names.filter((n) => put[n]!.expiresAt !== undefined && put[n]!.expiresAt! < now + ttlMs)
       .map((n) => `${n} until its vault expiry in ${formatDuration(put[n]!.expiresAt! - now)}`);
     const idle = idleMs === undefined ? '' : `, or until unused for ${formatDuration(idleMs)}`;
     const forWhom = o.forExec ? ' for keyrack exec only (the hook will not set them; keyrack unlock to use them in shells)' : '';
-    say(`unlocked ${names.length} key${names.length === 1 ? '' : 's'} for ${formatDuration(ttlMs)}${idle}${forWhom}${shorter.length ? ` (${shorter.join(', ')})` : ''}`);
+    const fromTeam = names.filter((n) => parseStoreName(n).team !== undefined).length;
+    const team = fromTeam === 0 ? '' : ` (${fromTeam === names.length ? '' : `${fromTeam} `}from ${TEAM_FILE})`;
+    say(`unlocked ${names.length} key${names.length === 1 ? '' : 's'}${team} for ${formatDuration(ttlMs)}${idle}${forWhom}${shorter.length ? ` (${shorter.join(', ')})` : ''}`);
   } else if (failures.length === 0) {
     say(direct > 0 ? 'nothing to unlock (os.direct keys need no unlock)' : 'nothing to unlock');
   }
-  if (wrongPassphrase || failures.some((f) => f.required)) return 2;
+  if (wrongPassphrase || broken || failures.some((f) => f.required)) return 2;
   return 0;
 }

@@ -22,6 +22,7 @@ import { dirname } from 'node:path';
 import { ensureDir } from '../fsutil.js';
 import { flock } from '../native.js';
 import { openProcDir } from './peer.js';
+import { parseStoreName } from '../team/storename.js';
 
 export const AUDIT_MAX_BYTES = 1024 * 1024;
 export const AUDIT_KEEP = 3;
@@ -51,6 +52,8 @@ export interface AuditRecord {
   op: AuditOp | 'refused' | 'suppressed';
   /** get/export: the keys whose values were handed out. */
   keys?: string[];
+  /** Where a key among `keys` came from, when not your own registry: `"team"` (a project's team file). */
+  sources?: Record<string, 'team'>;
   pid: number | null;
   uid: number | null;
   /** Audit session id; null when unset. */
@@ -147,8 +150,13 @@ export class AuditLog {
   record(r: { op: AuditOp; keys: string[]; peer: Caller; program?: { path: string; argv0: string } }): void {
     if (r.keys.length === 0) return;
     const { pid, uid, session } = r.peer;
+    // Team values are held as team:<id>:KEY: recorded as the key they are, with their source.
+    const named = r.keys.map(parseStoreName);
+    const team = named.filter((k) => k.team !== undefined).map((k) => k.key);
     const program = r.program && { program: { path: r.program.path === '' ? null : r.program.path, argv0: r.program.argv0, reported: 'client' as const } };
-    this.write({ time: this.now().toISOString(), op: r.op, keys: r.keys, pid, uid, session, ...whoNow(r.peer), ...program });
+    const rec: AuditRecord = { time: this.now().toISOString(), op: r.op, keys: named.map((k) => k.key), pid, uid, session, ...whoNow(r.peer), ...program };
+    if (team.length > 0) rec.sources = Object.fromEntries(team.map((k) => [k, 'team' as const]));
+    this.write(rec);
   }
 
   /**

@@ -12,6 +12,7 @@ export const MAX_FRAME = 1024 * 1024;
 export const IDLE_TIMEOUT_MS = 30_000;
 
 import type { HeldKey, Unlocked } from '../secret.js';
+import { STORE_NAME } from '../team/storename.js';
 
 /** The values the wire carries (src/secret.ts). */
 export type { HeldKey, Secret, Source, Unlocked } from '../secret.js';
@@ -185,7 +186,8 @@ export class FrameDecoder {
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** Valid UTF-8 without NUL: a lone surrogate cannot be encoded, a NUL cannot be exported. */
 const goodText = (v: unknown): v is string => typeof v === 'string' && !v.includes('\0') && !/[\uD800-\uDFFF]/u.test(v);
-const KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
+// A registry key's name, or a team value's (team:<file id>:KEY).
+const KEY = STORE_NAME;
 const VAR = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const MAX_KEYS = 1000;
 

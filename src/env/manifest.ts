@@ -8,8 +8,9 @@
  *                   never the shell hook: a manifest may make a key stricter, never looser
  * '#' starts a comment anywhere on a line. Every error names file, line and reason.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { lstatSync, type Stats } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { BoundedReadError, boundPath, readRegularBounded } from '../boundedread.js';
 import { UserError } from '../errors.js';
 import { parseLine } from './manifest-line.js';
 import { decodeStrict, firstInvalidUtf8 } from '../utf8.js';
@@ -80,73 +81,32 @@ export function findManifest(dir: string): string | null {
  * plus its own name, which is never followed (symlinked directories above are fine).
  */
 export function manifestPath(file: string): string {
-  return join(realpathSync(dirname(file)), basename(file));
+  return boundPath(file);
 }
 
-function kindOf(st: Stats): string {
-  if (st.isSymbolicLink()) return 'a symbolic link';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isSocket()) return 'a socket';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
-  if (st.isDirectory()) return 'a directory';
-  return 'not a regular file';
-}
+const notRegular = (path: string, what: string) => new ManifestError(path, 0,
+  `is ${what}; keyrack reads only a regular ${MANIFEST_FILE} file (a link could point anywhere, and would move this directory's trust to another file) — replace it with a copy of what it should list`);
 
-const notRegular = (path: string, st: Stats) => new ManifestError(path, 0,
-  `is ${kindOf(st)}; keyrack reads only a regular ${MANIFEST_FILE} file (a link could point anywhere, and would move this directory's trust to another file) — replace it with a copy of what it should list`);
+/** The manifest's words for a refused read (boundedread.ts). */
+function refused(e: BoundedReadError): ManifestError {
+  const r = e.refusal;
+  switch (r.kind) {
+    case 'not-regular': return notRegular(e.path, r.what);
+    case 'too-large': return new ManifestError(e.path, 0, `is larger than ${MANIFEST_MAX_BYTES} bytes; a manifest lists key names only`);
+    case 'replaced': return new ManifestError(e.path, 0, 'was replaced while being read; try again');
+    case 'unreadable': return new ManifestError(e.path, 0, `cannot be read (${r.code})`);
+  }
+}
 
 /**
  * The bytes of a regular file, at most MANIFEST_MAX_BYTES + 1 read, without following
  * a symlink or blocking on a FIFO; and the real path of what was opened.
  */
 function readBounded(file: string): { path: string; buf: Buffer } {
-  let path = file;
-  const unreadable = (e: unknown) => new ManifestError(path, 0, `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   try {
-    path = manifestPath(file);
+    return readRegularBounded(file, MANIFEST_MAX_BYTES);
   } catch (e) {
-    throw unreadable(e);
-  }
-  let before: Stats;
-  try {
-    before = lstatSync(file);
-  } catch (e) {
-    throw unreadable(e);
-  }
-  if (!before.isFile()) throw notRegular(path, before);
-  let fd: number;
-  try {
-    // O_NONBLOCK: should it have become a FIFO since, opening it does not wait for a writer.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw notRegular(path, lstatSync(file)); // became a link since
-    throw unreadable(e);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw notRegular(path, st);
-    if (st.ino !== before.ino || st.dev !== before.dev) throw new ManifestError(path, 0, 'was replaced while being read; try again');
-    try {
-      // The file actually opened, however the directories above moved meanwhile.
-      path = readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      // no /proc: the path resolved just before will do
-    }
-    const buf = Buffer.alloc(MANIFEST_MAX_BYTES + 1);
-    let n = 0;
-    try {
-      while (n < buf.length) {
-        const got = readSync(fd, buf, n, buf.length - n, null);
-        if (got === 0) break;
-        n += got;
-      }
-    } catch (e) {
-      throw unreadable(e); // EIO and the like: said with the path, exit 2
-    }
-    if (n > MANIFEST_MAX_BYTES) throw new ManifestError(path, 0, `is larger than ${MANIFEST_MAX_BYTES} bytes; a manifest lists key names only`);
-    return { path, buf: buf.subarray(0, n) };
-  } finally {
-    closeSync(fd);
+    throw e instanceof BoundedReadError ? refused(e) : e;
   }
 }
 

@@ -2,8 +2,9 @@
  * Which variables the current directory (or an explicit --key list) puts in scope,
  * and their values: shared by `export` (every cd) and `exec`.
  *
- *   manifest (must be trusted) → host registry → values: os.direct read directly,
- *   everything else from the session daemon in one round trip.
+ *   manifest (must be trusted) → host registry, else the team file beside the
+ *   manifest (env/team-scope.ts) → values: os.direct read directly, everything
+ *   else (team values too, as unlock put them) from the session daemon in one round trip.
  *
  * Never prompts and never starts the daemon. Problems are collected, not thrown,
  * so `export` can still set what is available; only a broken manifest throws.
@@ -15,6 +16,8 @@ import type { Env } from '../paths.js';
 import { loadRegistry } from '../registry.js';
 import { trustOf, type Trust } from './trust.js';
 import { UserError } from '../errors.js';
+import { TeamFileError } from '../team/file.js';
+import { teamSourceOrError, teamVarProblem, type TeamSource } from './team-scope.js';
 import type { HeldKey } from '../secret.js';
 
 export interface Scope {
@@ -136,15 +139,31 @@ async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, { ge
   const direct: ManifestEntry[] = [];
   const held: ManifestEntry[] = [];
   const wanted: ManifestEntry[] = [];
+  // The team file beside the manifest, read only when a name is not in the registry.
+  let team: TeamSource | TeamFileError | null | undefined;
+  const teamOf = () => (team ??= scope.manifest ? teamSourceOrError(scope.manifest) : null);
+  /** The daemon's name for a held entry when it is not the key's own: a team value's. */
+  const heldAs = new Map<ManifestEntry, string>();
   for (const e of entries) {
     const reg = registry.keys[e.key];
-    if (!reg) {
-      if (!e.optional) scope.absent.push(e.key);
+    // Either mark suffices: the user's (registry) or the project's (manifest line), for a team key too.
+    if ((purpose ?? 'export') === 'export' && (reg?.execOnly || e.execOnly)) {
+      scope.execOnly.push(e.env);
       continue;
     }
-    // Either mark suffices: the user's (registry) or the project's (manifest line).
-    if ((purpose ?? 'export') === 'export' && (reg.execOnly || e.execOnly)) {
-      scope.execOnly.push(e.env);
+    if (!reg) {
+      const t = teamOf();
+      if (t && !(t instanceof TeamFileError) && t.file.values.has(e.key)) {
+        const p = teamVarProblem(e.env, e.key);
+        if (p) scope.problems.push(p);
+        else {
+          heldAs.set(e, t.storeName(e.key));
+          held.push(e);
+          wanted.push(e);
+        }
+      } else if (!e.optional && !(t instanceof TeamFileError)) {
+        scope.absent.push(e.key);
+      }
       continue;
     }
     if (reg.vault === 'aws.sso' && e.env !== e.key) {
@@ -154,6 +173,8 @@ async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, { ge
     wanted.push(e);
     (reg.vault === 'os.direct' ? direct : held).push(e);
   }
+  // A broken team file (a merge conflict, a bad recipient) is said once; its keys are neither set nor called absent.
+  if (team instanceof TeamFileError) scope.problems.push(team.message);
 
   const values = new Map<ManifestEntry, string | Record<string, string>>();
   if (direct.length) {
@@ -168,9 +189,10 @@ async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, { ge
   }
   if (held.length) {
     // Asked only when needed: a manifest of os.direct keys never opens a socket.
-    const got = await getHeld([...new Set(held.map((e) => e.key))], env, purpose ?? 'export');
+    const nameOf = (e: ManifestEntry) => heldAs.get(e) ?? e.key;
+    const got = await getHeld([...new Set(held.map(nameOf))], env, purpose ?? 'export');
     for (const e of held) {
-      const h = got?.[e.key];
+      const h = got?.[nameOf(e)];
       if (h === undefined) {
         if (!e.optional) scope.locked.push(e.key);
       } else if ('value' in h) {

@@ -63,7 +63,8 @@ export function checkReady(env: Env): void {
   }
 }
 
-function readRecipient(env: Env): string {
+/** This user's own age recipient (`keyrack whoami`; what teammates encrypt to). */
+export function readRecipient(env: Env): string {
   checkReady(env);
   const buf = readIfExists(files.recipient(env)) ?? Buffer.alloc(0);
   const r = buf.toString('utf8').trim();
@@ -108,6 +109,24 @@ async function openIdentity(passphrase: string, env: Env): Promise<string> {
   return line;
 }
 
+const opened = new WeakMap<FetchContext, Promise<string>>();
+
+/**
+ * The identity, opened at most once per context: the os.secure keys and the team
+ * values of one unlock share its one passphrase prompt and its one scrypt.
+ */
+export function identityFor(ctx: FetchContext): Promise<string> {
+  let p = opened.get(ctx);
+  if (p === undefined) {
+    p = (async () => {
+      if (readIfExists(files.identity(ctx.env)) === undefined) throw notInitialized();
+      return openIdentity(await ctx.passphrase(), ctx.env);
+    })();
+    opened.set(ctx, p);
+  }
+  return p;
+}
+
 async function decryptKey(d: Decrypter, name: string, env: Env): Promise<Fetched | Error> {
   const path = files.secureKey(name, env);
   const sealed = readIfExists(path);
@@ -132,8 +151,7 @@ export const vault: Vault = {
   async fetch(keys: KeyRef[], ctx: FetchContext): Promise<Map<string, Fetched | Error>> {
     const out = new Map<string, Fetched | Error>();
     if (keys.length === 0) return out;
-    if (readIfExists(files.identity(ctx.env)) === undefined) throw notInitialized();
-    const identity = await openIdentity(await ctx.passphrase(), ctx.env);
+    const identity = await identityFor(ctx);
     const d = new Decrypter();
     d.addIdentity(identity);
     const results = await Promise.all(keys.map(({ name }) => decryptKey(d, name, ctx.env)));

@@ -21,6 +21,7 @@ const FIELDS: Record<string, string[]> = {
   'aws.secrets': ['name', 'vault', 'ref', 'state'],
   'aws.ssm': ['name', 'vault', 'ref', 'profile', 'state'],
   cmd: ['name', 'vault', 'argv', 'state'],
+  team: ['name', 'vault', 'file', 'state'],
 };
 
 /** Checks a document against the version-1 schema; returns its keys. */
@@ -39,10 +40,13 @@ function checkSchema(doc: unknown): Array<Record<string, string>> {
       else assert.equal(typeof v, 'string', f);
     }
     assert.match(k.name!, /^[A-Za-z_][A-Za-z0-9_.-]*$/);
-    assert.ok(k.vault === 'os.direct' ? k.state === 'stored' : k.state === 'locked' || k.state === 'unlocked', `${k.name}: ${k.state}`);
+    const states = k.vault === 'os.direct' ? ['stored'] : k.vault === 'team' ? ['locked', 'unlocked', 'overridden'] : ['locked', 'unlocked'];
+    assert.ok(states.includes(k.state!), `${k.name}: ${k.state}`);
   }
   const names = keys.map((k) => k.name!);
   assert.deepEqual(names, [...names].sort(), 'sorted by name');
+  // A registry key comes before the team key of the same name.
+  keys.forEach((k, i) => { if (i > 0 && keys[i - 1]!.name === k.name) assert.equal(k.vault, 'team'); });
   return keys;
 }
 
@@ -94,6 +98,28 @@ describe('list --json schema', () => {
     await keyrack(['daemon', 'stop'], { env: sb.env });
   });
 
+  test('in a project with a team file: its keys too, and a registry key of the same name overrides one', async () => {
+    const proj = join(sb.dir, 'proj');
+    mkdirSync(proj);
+    writeFileSync(join(proj, '.keyrack'), 'TEAM_ONLY\nb_secure\n');
+    const opts = { env: sb.env, cwd: proj };
+    for (const [args, input] of [[['team', 'init', '--label', 'me']], [['team', 'set', 'TEAM_ONLY'], 't'], [['team', 'set', 'b_secure'], 't'], [['allow']]] as Array<[string[], string?]>) {
+      const r = await keyrack(args, { ...opts, input });
+      assert.equal(r.code, 0, r.stderr);
+    }
+    assert.equal((await keyrack(['unlock', 'TEAM_ONLY'], { ...opts, input: `${PASS}\n` })).code, 0);
+    const r = await keyrack(['list', '--json'], opts);
+    assert.equal(r.code, 0, r.stderr);
+    const file = join(proj, '.keyrack.team');
+    const keys = checkSchema(JSON.parse(r.stdout)).filter((k) => k.vault === 'team' || k.name === 'b_secure');
+    assert.deepEqual(keys, [
+      { name: 'TEAM_ONLY', vault: 'team', file, state: 'unlocked' },
+      { name: 'b_secure', vault: 'os.secure', state: 'locked' },
+      { name: 'b_secure', vault: 'team', file, state: 'overridden' },
+    ]);
+    await keyrack(['daemon', 'stop'], { env: sb.env });
+  });
+
   test('a bad registry: exit 2 and no document on stdout', async () => {
     const bad = sandbox();
     try {
@@ -113,7 +139,7 @@ describe('list --json schema', () => {
     const documented = [...section.matchAll(/^\| `([a-z[\].]+)` \|/gm)].map((m) => m[1]!.replace('keys[].', ''));
     const printed = new Set(['version', 'keys', ...Object.values(FIELDS).flat()]);
     assert.deepEqual(new Set(documented), printed);
-    for (const word of [...Object.keys(FIELDS), 'unlocked', 'locked', 'stored']) assert.ok(section.includes(`\`${word}\``), word);
+    for (const word of [...Object.keys(FIELDS), 'unlocked', 'locked', 'stored', 'overridden']) assert.ok(section.includes(`\`${word}\``), word);
     // The example parses and passes the schema check.
     const example = /```json\n([\s\S]*?)```/.exec(section);
     assert.ok(example);
