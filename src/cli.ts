@@ -195,7 +195,7 @@ function joinOptionValues(argv: string[]): string[] {
  * One list, here, so a new command cannot forget it one file away.
  */
 // team: set, add, rm and rekey hold plaintext values; whoami and list do not, but one word covers the command.
-const HOLDS_VALUES = new Set(['init', 'set', 'get', 'unlock', 'exec', 'import', 'export', 'team', 'mark']);
+const HOLDS_VALUES = new Set(['init', 'set', 'get', 'unlock', 'exec', 'import', 'export', 'team']);
 
 async function main(rawArgv: string[]): Promise<number> {
   // exec's arguments after its own options belong to the command: never rewritten.
