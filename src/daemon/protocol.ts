@@ -12,6 +12,7 @@ export const MAX_FRAME = 1024 * 1024;
 export const IDLE_TIMEOUT_MS = 30_000;
 
 import type { HeldKey, Unlocked } from '../secret.js';
+import { MAX_VALUE_BYTES, valueBytes } from '../limits.js';
 
 /** The values the wire carries (src/secret.ts). */
 export type { HeldKey, Secret, Source, Unlocked } from '../secret.js';
@@ -136,6 +137,9 @@ export class FrameDecoder {
   /** Its length in UTF-8 bytes. */
   private bytes = 0;
 
+  /** `max`: the daemon reads MAX_FRAME from callers; a client reads larger answers (many values) from a checked daemon. */
+  constructor(private readonly max: number = MAX_FRAME) {}
+
   push(chunk: string): unknown[] {
     const out: unknown[] = [];
     let from = 0;
@@ -143,7 +147,7 @@ export class FrameDecoder {
     while ((nl = chunk.indexOf('\n', from)) !== -1) {
       const piece = chunk.slice(from, nl);
       from = nl + 1;
-      if (this.bytes + Buffer.byteLength(piece) > MAX_FRAME) throw new Error('frame too large');
+      if (this.bytes + Buffer.byteLength(piece) > this.max) throw new Error('frame too large');
       const line = this.buf + piece;
       this.buf = '';
       this.bytes = 0;
@@ -158,12 +162,12 @@ export class FrameDecoder {
     }
     const rest = from === 0 ? chunk : chunk.slice(from);
     this.bytes += Buffer.byteLength(rest);
-    if (this.bytes > MAX_FRAME) throw new Error('frame too large');
+    if (this.bytes > this.max) throw new Error('frame too large');
     this.buf += rest;
     return out;
   }
 
-  /** Bytes held for an unfinished frame (never more than MAX_FRAME). */
+  /** Bytes held for an unfinished frame (never more than its max). */
   get pending(): number {
     return this.bytes;
   }
@@ -174,7 +178,17 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 const goodText = (v: unknown): v is string => typeof v === 'string' && !v.includes('\0') && !/[\uD800-\uDFFF]/u.test(v);
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
 const VAR = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
-const MAX_KEYS = 1000;
+/** The most keys one get, put, lock or exec-env request may name: clients split longer lists (client.ts). */
+export const MAX_KEYS = 1000;
+/**
+ * The most a client reads in one answer: a get of GET_CHUNK_KEYS values at the
+ * value limit, even if every character needed a six-byte JSON escape.
+ */
+export const MAX_ANSWER_FRAME = 64 * 1024 * 1024;
+/** The names per get a client sends (its answer fits MAX_ANSWER_FRAME). */
+export const GET_CHUNK_KEYS = 250;
+/** The bytes of put requests a client builds (half a frame: room for JSON's escapes of the last key). */
+export const PUT_CHUNK_BYTES = MAX_FRAME / 2;
 
 function keyList(v: unknown): string[] | string {
   if (!Array.isArray(v) || v.length > MAX_KEYS) return 'keys must be a list of names';
@@ -187,11 +201,13 @@ function secretOf(v: unknown): (Unlocked) | string {
   let out: Unlocked;
   if ('value' in v) {
     if (!goodText(v.value)) return 'value must be UTF-8 text without NUL';
+    if (valueBytes(v.value) > MAX_VALUE_BYTES) return 'value is over the size limit';
     out = { value: v.value };
   } else if (isObj(v.env)) {
     const env: Record<string, string> = {};
     for (const [name, val] of Object.entries(v.env)) {
       if (!VAR.test(name) || !goodText(val)) return 'bad variable in env';
+      if (valueBytes(val) > MAX_VALUE_BYTES) return 'a variable in env is over the size limit';
       env[name] = val;
     }
     if (Object.keys(env).length === 0) return 'env is empty';

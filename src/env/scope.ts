@@ -15,6 +15,7 @@ import type { Env } from '../paths.js';
 import { loadRegistry } from '../registry.js';
 import { trustOf, type Trust } from './trust.js';
 import { UserError } from '../errors.js';
+import { sizeProblem } from '../limits.js';
 import type { HeldKey } from '../secret.js';
 
 export interface Scope {
@@ -146,7 +147,10 @@ async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, { ge
     const got = readDirect(direct.map((e) => e.key), env);
     for (const e of direct) {
       const v = got.get(e.key);
-      if (v !== undefined) values.set(e, v);
+      // A value stored before the limit (or by hand) must not reach the shell: it breaks every exec.
+      const tooLarge = v === undefined ? null : sizeProblem(v);
+      if (tooLarge) scope.problems.push(`${e.key}: ${tooLarge} — not set; keyrack set ${e.key} --vault os.direct with a smaller value`);
+      else if (v !== undefined) values.set(e, v);
       else if (!e.optional) scope.absent.push(e.key);
     }
     onDirect?.([...got.keys()]);
