@@ -12,7 +12,7 @@ import { statSync } from 'node:fs';
 import { ManifestError, loadManifest, parseManifest, type Manifest, type ManifestEntry } from './manifest.js';
 import { envNameProblem } from './names.js';
 import type { Env } from '../paths.js';
-import { loadRegistry } from '../registry.js';
+import { readRegistry } from '../registry.js';
 import { trustOf, type Trust } from './trust.js';
 import { UserError } from '../errors.js';
 import { sizeProblem } from '../limits.js';
@@ -123,7 +123,7 @@ export async function resolveScope(opts: { env: Env; keys?: string[] } & ScopeSo
 }
 
 async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, { getHeld, onDirect }: ScopeSources): Promise<void> {
-  const registry = loadRegistry(env);
+  const registry = readRegistry(env);
   const direct: ManifestEntry[] = [];
   const held: ManifestEntry[] = [];
   const wanted: ManifestEntry[] = [];
