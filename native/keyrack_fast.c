@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "autostart.h"
 #include "export_check.h"
 #include "peer_check.h"
 
@@ -45,6 +46,8 @@ extern char **environ;
 
 static char **fallback_argv;
 static int exporting;
+/* The Node CLI (NODE SCRIPT) as invoked, for a detached `daemon start` (autostart.c). */
+static const char *cli_node, *cli_script;
 
 /* The user's core limit, replaced while this process may hold values (the daemon's
  * answers carry them) and given back before exec runs the command or hands over to
@@ -333,11 +336,15 @@ static int connect_daemon(buf_t *line, long long deadline) {
   unsigned long long sid = kr_own_session();
   socket_path(daemon_path, sizeof daemon_path, sid);
   enum kr_verdict v = kr_connect_daemon(daemon_path, sid, (int)(deadline - kr_now_ms()), &d);
+  static char own[sizeof daemon_path];
+  memcpy(own, daemon_path, sizeof own);
   if (v == KR_ABSENT && sid != KR_UNSET_SESSION && user_daemon_opted_in()) {
     socket_path(daemon_path, sizeof daemon_path, KR_UNSET_SESSION);
     v = kr_connect_daemon(daemon_path, KR_UNSET_SESSION, (int)(deadline - kr_now_ms()), &d);
     if (v == KR_OK && !strstr(d.hello, "\"shared\":true")) { close(d.fd); fallback(); }
   }
+  /* A hook found no daemon at all: start one for its next prompt (this one goes to Node as before). */
+  if (v == KR_ABSENT && exporting) kr_autostart(cli_node, cli_script, own);
   if (v != KR_OK) fallback();
   if (!strstr(d.hello, "\"keyrack\":1")) fallback();
   line->len = 0;
@@ -464,6 +471,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   fallback_argv = argv + 1;
+  cli_node = argv[1];
+  cli_script = argv[2];
   if (argc == 5 && strcmp(argv[3], "export") == 0) {
     exporting = 1;
     /* The fallback: NODE dist/keyrack-export.cjs SHELL, the export alone in one

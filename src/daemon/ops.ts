@@ -20,6 +20,8 @@ export interface Daemon {
   gen(): string;
   status(): DaemonStatus;
   shutdown(why: string): void;
+  /** A shell hook asked (an export): the daemon waits longer before an idle exit (lifecycle.ts). */
+  hookAsked(): void;
 }
 
 /** One request on one connection. */
@@ -70,6 +72,7 @@ const OPS: Handlers = {
 
 /** The native fast paths (export-op.ts), loaded on first use: only keyrack-fast asks for them. */
 function fast<O extends 'export' | 'exec-env'>(d: Daemon, { req, who, caller, reply, fail }: Call<O>): void {
+  if (req.op === 'export') d.hookAsked();
   void import('./export-op.js')
     .then(({ answerFast }) => answerFast(req, (names) => d.store.get(names)))
     .then(
