@@ -410,6 +410,30 @@ static int fast_export(const char *shell) {
   return code;
 }
 
+/*
+ * `keyrack get KEY`: the daemon computes what the CLI would print (src/env/getkey.ts)
+ * and this relays it. The answer is a value, so it is taken only from a daemon that
+ * passed kr_connect_daemon's check; anything but code 0 (locked, absent, a bad
+ * name) goes to the Node CLI, which says why with its own words and exit code.
+ */
+static int fast_get(const char *key) {
+  if (key[0] == '-') fallback(); /* an option (--help): the CLI's */
+  long long deadline = kr_now_ms() + 5000;
+  buf_t line = {0}, req = {0};
+  int fd = connect_daemon(&line, deadline);
+  puts_(&req, "{\"id\":1,\"op\":\"cli-get\",\"key\":");
+  if (put_json_string(&req, (const unsigned char *)key) < 0) fallback();
+  put_cwd_env(&req);
+  puts_(&req, "}\n");
+  ask(fd, &req, &line, deadline, 1);
+  close(fd);
+  const char *out = field(line.p, "stdout");
+  buf_t o = {0};
+  if (!out || json_string(&out, &o) < 0) fallback();
+  write_all(1, o.p, o.len);
+  return 0;
+}
+
 /* exec's own options, as src/cli.ts reads them; anything else → the Node CLI. */
 static int fast_exec(int argc, char **argv) {
   buf_t keys = {0};
@@ -491,6 +515,7 @@ int main(int argc, char **argv) {
     return fast_export(argv[4]);
   }
   if (argc >= 5 && strcmp(argv[3], "exec") == 0) return fast_exec(argc - 4, argv + 4);
+  if (argc == 5 && strcmp(argv[3], "get") == 0) return fast_get(argv[4]);
   fallback();
   return 1;
 }

@@ -68,10 +68,11 @@ const OPS: Handlers = {
   },
   export: fast,
   'exec-env': fast,
+  'cli-get': fast,
 };
 
 /** The native fast paths (export-op.ts), loaded on first use: only keyrack-fast asks for them. */
-function fast<O extends 'export' | 'exec-env'>(d: Daemon, { req, who, caller, reply, fail }: Call<O>): void {
+function fast<O extends 'export' | 'exec-env' | 'cli-get'>(d: Daemon, { req, who, caller, reply, fail }: Call<O>): void {
   if (req.op === 'export') d.hookAsked();
   void import('./export-op.js')
     .then(({ answerFast }) => answerFast(req, (names) => d.store.get(names)))

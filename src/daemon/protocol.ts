@@ -59,7 +59,12 @@ export type Request =
    * command's environment, or code 2 when the Node CLI must handle it (locked,
    * untrusted, absent: it prints why, and may offer to unlock on a terminal).
    */
-  | { id: number; op: 'exec-env'; cwd: string; env: Record<string, string>; keys: string[] };
+  | { id: number; op: 'exec-env'; cwd: string; env: Record<string, string>; keys: string[] }
+  /**
+   * The fast path of `keyrack get KEY` (keyrack-fast): what `get` would print, with
+   * code 0; any other code and the client hands over to the Node CLI, which says why.
+   */
+  | { id: number; op: 'cli-get'; cwd: string; env: Record<string, string>; key: string };
 
 /** Bounds on an export request's environment. */
 export const EXPORT_MAX_VARS = 4096;
@@ -110,6 +115,8 @@ export interface Replies {
   export: { code: number; stdout: string; stderr: string };
   /** The variables to add (with code 0), or code 2 and none: the CLI must handle it. */
   'exec-env': { code: number; vars: Record<string, string> };
+  /** What `keyrack get` would exit with and print (stdout only with code 0). */
+  'cli-get': { code: number; stdout: string };
 }
 
 /** The answer to a request of op O. */
@@ -277,13 +284,17 @@ export function parseRequest(msg: Record<string, unknown>): Request | { id?: num
       if (r !== undefined && r !== 'failure' && r !== 'success') return bad('record must be failure or success');
       return r === undefined ? { id, op: 'backoff' } : { id, op: 'backoff', record: r };
     }
-    case 'export': case 'exec-env': {
+    case 'export': case 'exec-env': case 'cli-get': {
       if (typeof msg.cwd !== 'string' || !msg.cwd.startsWith('/') || !goodText(msg.cwd)) return bad('cwd must be an absolute path');
       if (!isObj(msg.env) || Object.keys(msg.env).length > EXPORT_MAX_VARS) return bad('env must be an object');
       const env: Record<string, string> = Object.create(null) as Record<string, string>;
       for (const [name, val] of Object.entries(msg.env)) {
         if (!goodText(val) || !goodText(name) || name === '' || name.includes('=')) return bad('bad variable in env');
         env[name] = val;
+      }
+      if (msg.op === 'cli-get') {
+        if (typeof msg.key !== 'string' || !KEY.test(msg.key)) return bad('bad key name');
+        return { id, op: 'cli-get', cwd: msg.cwd, env, key: msg.key };
       }
       if (msg.op === 'exec-env') {
         const keys = msg.keys;
