@@ -434,6 +434,39 @@ static int fast_get(const char *key) {
   return 0;
 }
 
+/*
+ * `keyrack lock [KEY…]`: the daemon drops the keys and words what the CLI would say
+ * (src/daemon/lock-words.ts); this relays it. An option, too many names or any
+ * refusal (a bad name) goes to the Node CLI.
+ */
+static int fast_lock(int argc, char **argv) {
+  if (argc > 1000) fallback();
+  buf_t req = {0}, line = {0};
+  puts_(&req, "{\"id\":1,\"op\":\"lock\"");
+  if (argc > 0) {
+    puts_(&req, ",\"keys\":[");
+    for (int i = 0; i < argc; i++) {
+      if (argv[i][0] == '-' || argv[i][0] == '\0') fallback();
+      if (i) put(&req, ",", 1);
+      if (put_json_string(&req, (const unsigned char *)argv[i]) < 0) fallback();
+    }
+    puts_(&req, "]");
+  }
+  puts_(&req, "}\n");
+  long long deadline = kr_now_ms() + 5000;
+  int fd = connect_daemon(&line, deadline);
+  write_all(fd, req.p, req.len);
+  read_line(fd, &line, deadline);
+  close(fd);
+  const char *ok = field(line.p, "ok");
+  if (!ok || strncmp(ok, "true", 4) != 0) fallback();
+  const char *said = field(line.p, "said");
+  buf_t e = {0};
+  if (!said || json_string(&said, &e) < 0) fallback(); /* an older daemon */
+  write_all(2, e.p, e.len);
+  return 0;
+}
+
 /* exec's own options, as src/cli.ts reads them; anything else → the Node CLI. */
 static int fast_exec(int argc, char **argv) {
   buf_t keys = {0};
@@ -516,6 +549,7 @@ int main(int argc, char **argv) {
   }
   if (argc >= 5 && strcmp(argv[3], "exec") == 0) return fast_exec(argc - 4, argv + 4);
   if (argc == 5 && strcmp(argv[3], "get") == 0) return fast_get(argv[4]);
+  if (argc >= 4 && strcmp(argv[3], "lock") == 0) return fast_lock(argc - 4, argv + 4);
   fallback();
   return 1;
 }

@@ -1,6 +1,7 @@
-/** `keyrack lock [KEY…]`: drop keys from the daemon's memory (all when none named). */
+/** `keyrack lock [KEY…]`: drop keys from the daemon's memory (all when none named); keyrack-fast relays the daemon's own words for it. */
 import { assertKeyName } from '../env/names.js';
 import { chunks, withDaemon } from '../daemon/client.js';
+import { lockWords } from '../daemon/lock-words.js';
 
 export async function run(keys: string[]): Promise<number | void> {
   keys.forEach(assertKeyName);
@@ -14,8 +15,6 @@ export async function run(keys: string[]): Promise<number | void> {
     process.stderr.write('keyrack: no daemon running; nothing is unlocked\n');
     return 0;
   }
-  const notHeld = keys.filter((k) => !removed.includes(k));
-  if (notHeld.length > 0) process.stderr.write(`keyrack: not unlocked: ${notHeld.join(', ')}\n`);
-  process.stderr.write(`keyrack: locked ${removed.length} key${removed.length === 1 ? '' : 's'}\n`);
+  process.stderr.write(lockWords(keys, removed));
   return 0;
 }

@@ -9,6 +9,7 @@ import type { Backoff } from './backoff.js';
 import type { Log } from './log.js';
 import type { DaemonStatus, Op, Replies, RequestOf } from './protocol.js';
 import type { Store } from './store.js';
+import { lockWords } from './lock-words.js';
 
 /** The daemon's state, as the handlers see it. */
 export interface Daemon {
@@ -55,7 +56,7 @@ const OPS: Handlers = {
   lock(d, { req, who, reply }) {
     const removed = d.store.lock(req.keys);
     d.log.line(`lock ${req.keys ? req.keys.join(',') : 'all'}: removed ${removed.length} (${who})`);
-    reply({ removed, gen: d.gen() });
+    reply({ removed, gen: d.gen(), said: lockWords(req.keys ?? [], removed) });
   },
   status: (d, { reply }) => reply({ status: d.status() }),
   stop: (d, { who, reply }) => reply({}, () => d.shutdown(`stop requested (${who})`)),

@@ -107,7 +107,8 @@ export interface Replies {
   ping: { gen: string };
   get: { keys: Record<string, HeldKey> };
   put: { gen: string };
-  lock: { removed: string[]; gen: string };
+  /** `said`: what `keyrack lock` prints for these keys (lock-words.ts), for keyrack-fast to relay. */
+  lock: { removed: string[]; gen: string; said: string };
   status: { status: DaemonStatus };
   stop: Record<never, never>;
   backoff: { delayMs: number };
