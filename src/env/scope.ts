@@ -145,15 +145,18 @@ async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, { ge
   if (direct.length) {
     const { readDirect } = await import('../vaults/direct.js');
     const got = readDirect(direct.map((e) => e.key), env);
+    const handed = new Set<string>();
     for (const e of direct) {
       const v = got.get(e.key);
       // A value stored before the limit (or by hand) must not reach the shell: it breaks every exec.
       const tooLarge = v === undefined ? null : sizeProblem(v);
       if (tooLarge) scope.problems.push(`${e.key}: ${tooLarge} — not set; keyrack set ${e.key} --vault os.direct with a smaller value`);
-      else if (v !== undefined) values.set(e, v);
-      else if (!e.optional) scope.absent.push(e.key);
+      else if (v !== undefined) {
+        values.set(e, v);
+        handed.add(e.key);
+      } else if (!e.optional) scope.absent.push(e.key);
     }
-    onDirect?.([...got.keys()]);
+    onDirect?.([...handed]);
   }
   if (held.length) {
     // Asked only when needed: a manifest of os.direct keys never opens a socket.
