@@ -4,7 +4,7 @@
  * Prints one markdown table (medians, ratios, goal ✓/✗) and writes the same, with
  * the raw samples, to bench/results/latest.json (and the table alone to latest.md).
  *
- *   node --import tsx bench/compare.ts [--quick]
+ *   node --import tsx bench/compare.ts [--quick] [--scale]   (--scale: only bench/scale.ts's rows)
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import {
   cdCost, concurrentExports, daemonGet, execCost, processesPerPrompt, promptCost, rssBytes, unlockCost,
 } from './phases.ts';
 import { loadavg, machine, markdownTable, type Row } from './report.ts';
+import { scaleBench, scaleSummary, type ScaleResult } from './scale.ts';
 import { SHELLS } from './scripts.ts';
 import { fmtMs, fmtRatio, median, pct, round3 } from './stats.ts';
 
@@ -47,6 +48,18 @@ setTimeout(() => {
   stop(1);
 }, 15 * 60_000).unref();
 
+/** Rows 9–: bench/scale.ts (issue 17's goals that grow with the user's data). */
+const scaleRows = (r: ScaleResult): Row[] => scaleSummary(r).map((x) => ({
+  id: '9', what: x.what, keyrack: x.keyrack, baseline: x.baseline, ratio: Number.isNaN(x.ratio) ? '' : fmtRatio(x.ratio), goal: x.goal, met: x.met,
+}));
+
+if (process.argv.includes('--scale')) {
+  const r = await scaleBench(quick, progress);
+  process.stdout.write(`\n${markdownTable(scaleRows(r))}\n`);
+  if (r.fails.length) process.stdout.write(`\nproblems seen:\n${r.fails.slice(0, 20).map((x) => `  - ${x}`).join('\n')}\n`);
+  process.exit(0);
+}
+
 try {
   progress(`setting up the sandbox${quick ? ' (quick run: few samples)' : ''}`);
   fx = await createFixture();
@@ -73,6 +86,7 @@ try {
   const rssBurst = rssBytes(f.daemonPid);
   await new Promise((r) => setTimeout(r, 8000));
   const rssEnd = rssBytes(f.daemonPid);
+  const scale = await phase('scale: 10,000 keys, 500 concurrent exports, big unlocks, read-only commands', () => scaleBench(quick, progress));
   const m = machine();
 
   const rows: Row[] = [];
@@ -158,6 +172,8 @@ try {
     baseline: '', ratio: '', goal: '≤ 60 MB', met: Math.max(rssStart, rssBurst, rssEnd) <= 60e6,
   });
 
+  rows.push(...scaleRows(scale));
+
   const end = loadavg();
   loads.push({ phase: 'end', load: end });
   const maxLoad = Math.max(...loads.map((l) => l.load[0]));
@@ -167,6 +183,7 @@ try {
     ...SHELLS.flatMap((sh) => Object.entries(cd[sh]).flatMap(([v, s]) => s.fails.map((x) => `cd ${sh} ${v}: ${x}`))),
     ...exec.fails.map((x) => `exec: ${x}`), ...conc.problems.map((x) => `concurrent (hook): ${x}`),
     ...concNode.problems.map((x) => `concurrent (Node CLI): ${x}`), ...unlock.fails.map((x) => `unlock: ${x}`),
+    ...scale.fails.map((x) => `scale: ${x}`),
   ];
 
   const header = [
@@ -197,6 +214,13 @@ try {
       concurrent: { hook: conc, nodeCli: concNode },
       unlock: { one: r3(unlock.one), fifty: r3(unlock.fifty) },
       rssBytes: { start: rssStart, afterBursts: rssBurst, end: rssEnd },
+      scale: {
+        cd: { keys: scale.cd.keys, small: r3(scale.cd.small), large: r3(scale.cd.large) },
+        concurrent: { n: scale.concurrent.n, ok: scale.concurrent.ok, ms: r3(scale.concurrent.ms) },
+        rssAfterBytes: scale.rssAfterBytes,
+        unlock: { keys: scale.unlock.keys, small: r3(scale.unlock.small), large: r3(scale.unlock.large) },
+        readOnly: Object.fromEntries(Object.entries(scale.readOnly).map(([k, v]) => [k, r3(v)])),
+      },
     },
   }, null, 1)}\n`);
   // The same table as a block ready for the README's Performance section.

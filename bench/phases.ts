@@ -5,11 +5,12 @@
  * work on the machine hits both alike.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DaemonConnection } from '../src/daemon/client.ts';
 import { socketPath } from '../src/paths.ts';
+import { KEYRACK } from '../test/helpers.ts';
 import type { Fixture } from './fixture.ts';
 import { PASSPHRASE } from './fixture.ts';
 import { cdScript, execScript, onceScript, promptScript, shellArgv, SHELLS, type Project, type ShellName } from './scripts.ts';
@@ -124,6 +125,7 @@ export async function cdCost(fx: Fixture, rounds: number, n: number, progress: (
     for (const v of variants) res[v.id] = { enter: [], exit: [], fails: [] };
     for (let i = 0; i < rounds; i++) {
       for (const [j, v] of variants.entries()) {
+        if (v.id === 'keyrack os.direct, no daemon') noDaemon(fx);
         const run = await runArgv(shellArgv(sh, files[j]!, [String(n)]), v.env);
         const { values, fails } = parse(run, ['enter', 'exit', 'base']);
         const base = values.base!.length ? median(values.base!) : 0;
@@ -136,6 +138,19 @@ export async function cdCost(fx: Fixture, rounds: number, n: number, progress: (
     out[sh] = res;
   }
   return out;
+}
+
+/**
+ * The "no daemon" rows measure the path a hook takes when none runs: a daemon
+ * keyrack-fast started there (native/autostart.c) is stopped, and its once-a-minute
+ * marker set fresh, so none starts during the run.
+ */
+function noDaemon(fx: Fixture): void {
+  spawnSync(process.execPath, [KEYRACK, 'daemon', 'stop'], { env: fx.envNoDaemon, stdio: 'ignore', timeout: 10_000 });
+  const marker = `${socketPath(fx.envNoDaemon, false)}.autostart`;
+  writeFileSync(marker, '', { mode: 0o600 });
+  const now = new Date();
+  utimesSync(marker, now, now);
 }
 
 export type ExecSamples = Record<'true' | 'node' | 'exec', Record<'with' | 'without', number[]>> & { fails: string[]; ca: string };

@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "autostart.h"
 #include "export_check.h"
 #include "mask.h"
 #include "peer_check.h"
@@ -49,6 +50,9 @@ static char **fallback_argv;
 static int exporting;
 /* `--masked` mode: the Node CLI ran us; there is nothing to fall back to. */
 static int no_fallback;
+
+/* The Node CLI (NODE SCRIPT) as invoked, for a detached `daemon start` (autostart.c). */
+static const char *cli_node, *cli_script;
 
 /* The user's core limit, replaced while this process may hold values (the daemon's
  * answers carry them) and given back before exec runs the command or hands over to
@@ -342,11 +346,15 @@ static int connect_daemon(buf_t *line, long long deadline) {
   unsigned long long sid = kr_own_session();
   socket_path(daemon_path, sizeof daemon_path, sid);
   enum kr_verdict v = kr_connect_daemon(daemon_path, sid, (int)(deadline - kr_now_ms()), &d);
+  static char own[sizeof daemon_path];
+  memcpy(own, daemon_path, sizeof own);
   if (v == KR_ABSENT && sid != KR_UNSET_SESSION && user_daemon_opted_in()) {
     socket_path(daemon_path, sizeof daemon_path, KR_UNSET_SESSION);
     v = kr_connect_daemon(daemon_path, KR_UNSET_SESSION, (int)(deadline - kr_now_ms()), &d);
     if (v == KR_OK && !strstr(d.hello, "\"shared\":true")) { close(d.fd); fallback(); }
   }
+  /* A hook found no daemon at all: start one for its next prompt (this one goes to Node as before). */
+  if (v == KR_ABSENT && exporting) kr_autostart(cli_node, cli_script, own);
   if (v != KR_OK) fallback();
   if (!strstr(d.hello, "\"keyrack\":1")) fallback();
   line->len = 0;
@@ -475,6 +483,64 @@ static int masked_main(char **cmd) {
   if (kr_resolve_program(cmd[0], prog, sizeof prog) != 0) snprintf(prog, sizeof prog, "%s", cmd[0]);
   run_masked(&m, prog, cmd);
   return 1;
+
+/*
+ * `keyrack get KEY`: the daemon computes what the CLI would print (src/env/getkey.ts)
+ * and this relays it. The answer is a value, so it is taken only from a daemon that
+ * passed kr_connect_daemon's check; anything but code 0 (locked, absent, a bad
+ * name) goes to the Node CLI, which says why with its own words and exit code.
+ */
+static int fast_get(const char *key) {
+  if (key[0] == '-') fallback(); /* an option (--help): the CLI's */
+  long long deadline = kr_now_ms() + 5000;
+  buf_t line = {0}, req = {0};
+  int fd = connect_daemon(&line, deadline);
+  puts_(&req, "{\"id\":1,\"op\":\"cli-get\",\"key\":");
+  if (put_json_string(&req, (const unsigned char *)key) < 0) fallback();
+  put_cwd_env(&req);
+  puts_(&req, "}\n");
+  ask(fd, &req, &line, deadline, 1);
+  close(fd);
+  const char *out = field(line.p, "stdout");
+  buf_t o = {0};
+  if (!out || json_string(&out, &o) < 0) fallback();
+  write_all(1, o.p, o.len);
+  return 0;
+}
+
+/*
+ * `keyrack lock`: the daemon drops every key and words what the CLI would say
+ * (src/daemon/lock-words.ts); this relays it. Named keys, an option or any refusal
+ * go to the Node CLI.
+ */
+static int fast_lock(int argc, char **argv) {
+  /* Named keys go to the Node CLI: it also drops this project's team values of
+     those names, which only it can find (the team file beside the manifest). */
+  if (argc > 0) fallback();
+  buf_t req = {0}, line = {0};
+  puts_(&req, "{\"id\":1,\"op\":\"lock\"");
+  if (argc > 0) {
+    puts_(&req, ",\"keys\":[");
+    for (int i = 0; i < argc; i++) {
+      if (argv[i][0] == '-' || argv[i][0] == '\0') fallback();
+      if (i) put(&req, ",", 1);
+      if (put_json_string(&req, (const unsigned char *)argv[i]) < 0) fallback();
+    }
+    puts_(&req, "]");
+  }
+  puts_(&req, "}\n");
+  long long deadline = kr_now_ms() + 5000;
+  int fd = connect_daemon(&line, deadline);
+  write_all(fd, req.p, req.len);
+  read_line(fd, &line, deadline);
+  close(fd);
+  const char *ok = field(line.p, "ok");
+  if (!ok || strncmp(ok, "true", 4) != 0) fallback();
+  const char *said = field(line.p, "said");
+  buf_t e = {0};
+  if (!said || json_string(&said, &e) < 0) fallback(); /* an older daemon */
+  write_all(2, e.p, e.len);
+  return 0;
 }
 
 /* exec's own options, as src/cli.ts reads them; anything else → the Node CLI. */
@@ -554,6 +620,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   fallback_argv = argv + 1;
+  cli_node = argv[1];
+  cli_script = argv[2];
   if (argc == 5 && strcmp(argv[3], "export") == 0) {
     exporting = 1;
     /* The fallback: NODE dist/keyrack-export.cjs SHELL, the export alone in one
@@ -572,6 +640,8 @@ int main(int argc, char **argv) {
     return fast_export(argv[4]);
   }
   if (argc >= 5 && strcmp(argv[3], "exec") == 0) return fast_exec(argc - 4, argv + 4);
+  if (argc == 5 && strcmp(argv[3], "get") == 0) return fast_get(argv[4]);
+  if (argc >= 4 && strcmp(argv[3], "lock") == 0) return fast_lock(argc - 4, argv + 4);
   fallback();
   return 1;
 }

@@ -143,9 +143,13 @@ export function readJsonFile(path: string): unknown | undefined {
   try {
     return JSON.parse(buf.toString('utf8')) as unknown;
   } catch {
-    // V8's message quotes the text around the error, which may be a secret: not shown.
-    throw new UserError(`${path} is not valid JSON; fix or move it — keyrack will not overwrite it`);
+    throw notJson(path);
   }
+}
+
+/** A JSON file of ours that does not parse. V8's message quotes the text around the error, which may be a secret: not shown. */
+export function notJson(path: string): UserError {
+  return new UserError(`${path} is not valid JSON; fix or move it — keyrack will not overwrite it`);
 }
 
 /** A file of ours that does not parse: named, and left exactly as it is. */

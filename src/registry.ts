@@ -3,7 +3,8 @@
  * AWS profile or, for cmd, an argv). Never values. One JSON file, written atomically
  * under an exclusive lock so concurrent `set`s never lose a key.
  */
-import { isRecord, readJsonFile, unusableFile, withFileLock, writeFileAtomic } from './fsutil.js';
+import { FileCache } from './filecache.js';
+import { isRecord, notJson, readJsonFile, unusableFile, withFileLock, writeFileAtomic } from './fsutil.js';
 import { keyNameProblem } from './env/names.js';
 import { files, type Env } from './paths.js';
 
@@ -62,11 +63,39 @@ function parse(path: string, raw: unknown): Registry {
   return { version: 1, keys };
 }
 
+/** A fresh copy of the registry, for a caller that changes it (under withRegistryLock) or keeps it. */
 export function loadRegistry(env: Env = process.env): Registry {
   const path = files.registry(env);
   const raw = readJsonFile(path);
   if (raw === undefined) return { version: 1, keys: Object.create(null) as Record<string, RegistryEntry> };
   return parse(path, raw);
+}
+
+const cache = new FileCache<Readonly<Registry>>(4);
+
+/**
+ * The registry for reading only, parsed once per version of the file (filecache.ts):
+ * the daemon answers every export from it, and 10,000 keys must cost what 10 do.
+ * Frozen, since every later caller shares it.
+ */
+export function readRegistry(env: Env = process.env): Readonly<Registry> {
+  const path = files.registry(env);
+  const got = cache.read(path, (buf) => {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(buf.toString('utf8')) as unknown;
+    } catch {
+      throw notJson(path);
+    }
+    const r = parse(path, raw);
+    for (const e of Object.values(r.keys)) {
+      if (e.argv) Object.freeze(e.argv);
+      Object.freeze(e);
+    }
+    Object.freeze(r.keys);
+    return Object.freeze(r);
+  });
+  return got ?? { version: 1, keys: Object.create(null) as Record<string, RegistryEntry> };
 }
 
 /** Runs fn with an exclusive lock on the registry; released even on SIGKILL (flock). */

@@ -9,6 +9,7 @@
  */
 import { unlinkSync } from 'node:fs';
 import { UserError } from './errors.js';
+import { oversized } from './limits.js';
 import { files, type Env } from './paths.js';
 import { loadRegistry, saveRegistry, withRegistryLock, type RegistryEntry, type VaultId } from './registry.js';
 import { putDirect, removeDirect } from './vaults/direct.js';
@@ -41,6 +42,9 @@ export async function storeValues(
   /** execOnly: mark the keys exec-only (a key marked before keeps its mark: storing never loosens it). */
   opts: { overwrite: boolean; execOnly?: boolean },
 ): Promise<Map<string, RegistryEntry>> {
+  // Before anything is written: all or nothing.
+  const tooLarge = oversized(values, values.size === 1 ? 'nothing stored' : 'nothing stored (all or nothing)');
+  if (tooLarge) throw tooLarge;
   // Encrypt first, outside the lock: it is async (X25519, fast) and needs no passphrase.
   let write: () => void;
   if (vaultId === 'os.secure') {

@@ -103,7 +103,7 @@ export function hostileValues(canary: string): string[] {
     'end',
     'export X=1',
     '#{x}',
-    'x'.repeat(64 * 1024),
+    'x'.repeat(32 * 1024), // the largest value keyrack takes (src/limits.ts)
     `${"'\"\\$`!".repeat(2000)}`,
   ];
 }

@@ -17,7 +17,8 @@ import { assertKeyName } from '../env/names.js';
 import { printable } from '../printable.js';
 import { loadRegistry, type VaultId } from '../registry.js';
 import { durationFlag, formatDuration } from '../duration.js';
-import { startDaemon, type RequestBody } from '../daemon/client.js';
+import { putChunks, startDaemon, type RequestBody } from '../daemon/client.js';
+import { sizeProblem } from '../limits.js';
 import type { Fetched, Unlocked } from '../secret.js';
 import { DEFAULT_TTL_MS } from '../daemon/store.js';
 import { vaultFor } from '../vaults/index.js';
@@ -159,11 +160,13 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
       return;
     }
     const { vault, results } = o;
+    let tooLarge: string | null;
     for (const { name, entry } of refs) {
       const r = results.get(name);
       if (r === undefined) failures.push({ name, why: `${id} returned nothing`, required: wanted.get(name)! });
       else if (r instanceof Error) failures.push({ name, why: messageOf(r), required: wanted.get(name)! });
       else if (r.expiresAt !== undefined && r.expiresAt <= now) failures.push({ name, why: `${id} returned credentials that have already expired`, required: wanted.get(name)! });
+      else if ((tooLarge = sizeProblem('value' in r ? r.value : r.env)) !== null) failures.push({ name, why: `${tooLarge} — not unlocked; store a smaller value in ${id}`, required: wanted.get(name)! });
       else {
         const v: Unlocked = 'value' in r ? { value: r.value } : { env: r.env };
         if (r.expiresAt !== undefined) v.expiresAt = r.expiresAt;
@@ -175,8 +178,9 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
 
   if (useDaemon && askedPassphrase) await ask({ op: 'backoff', record: wrongPassphrase ? 'failure' : 'success' });
   const names = Object.keys(put);
-  if (useDaemon && names.length > 0) {
-    await ask({ op: 'put', ttlMs, keys: put, ...(idleMs !== undefined && { idleMs }), ...(o.forExec && { execOnly: true as const }) });
+  // In requests the daemon takes (a bounded number of keys and bytes each): many keys are many puts.
+  if (useDaemon) {
+    for (const keys of putChunks(put)) await ask({ op: 'put', ttlMs, keys, ...(idleMs !== undefined && { idleMs }), ...(o.forExec && { execOnly: true as const }) });
   }
 
   if (wrongPassphrase) {

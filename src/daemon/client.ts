@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { HeldKey } from '../secret.js';
+import type { HeldKey, Unlocked } from '../secret.js';
 import type { Program } from './protocol.js';
 import { KeyrackError, UserError } from '../errors.js';
 import { files, sessionId, socketPath, userSocketPath, type Env } from '../paths.js';
@@ -18,7 +18,7 @@ import { daemonEnv } from './env.js';
 import { connectServer, shownPath, type ServerCheck } from './peer.js';
 import { userDaemonOptedIn } from './user-daemon.js';
 import {
-  encodeFrame, FrameDecoder, PROTOCOL_VERSION,
+  encodeFrame, FrameDecoder, GET_CHUNK_KEYS, MAX_ANSWER_FRAME, MAX_KEYS, PROTOCOL_VERSION, PUT_CHUNK_BYTES,
   type Hello, type OkResponse, type Request, type Response,
 } from './protocol.js';
 
@@ -78,7 +78,7 @@ export class DaemonConnection {
     const { sock, check } = checked;
     const p = shownPath(path);
     return new Promise((resolve, reject) => {
-      const decoder = new FrameDecoder();
+      const decoder = new FrameDecoder(MAX_ANSWER_FRAME);
       let settled = false;
       /** Detaches this bootstrap's listeners (the connection adds its own). */
       const detach = () => {
@@ -189,7 +189,45 @@ export async function withDaemon<T>(env: Env, fn: (c: DaemonConnection) => Promi
  * no daemon is running. Never starts one. Used by `get`, `export` and `exec`.
  */
 export async function getKeys(names: string[], env: Env, o: { program?: Program; purpose?: 'export' } = {}): Promise<Record<string, HeldKey> | null> {
-  return withDaemon(env, async (c) => (await c.request({ op: 'get', keys: names, ...o })).keys);
+  return withDaemon(env, async (c) => {
+    if (names.length <= GET_CHUNK_KEYS) return (await c.request({ op: 'get', keys: names, ...o })).keys;
+    const out: Record<string, HeldKey> = Object.create(null) as Record<string, HeldKey>;
+    for (const part of chunks(names, GET_CHUNK_KEYS)) Object.assign(out, (await c.request({ op: 'get', keys: part, ...o })).keys);
+    return out;
+  });
+}
+
+/** `list` in pieces of at most `size` (lock names more keys than one request may carry). */
+export function chunks<T>(list: readonly T[], size: number = MAX_KEYS): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+/**
+ * unlock's values as put requests the daemon takes: at most MAX_KEYS keys and
+ * about PUT_CHUNK_BYTES each (one value is at most 32 KiB: src/limits.ts), so
+ * 10,000 keys are several puts, never the daemon's refusal.
+ */
+export function putChunks(put: Readonly<Record<string, Unlocked>>): Array<Record<string, Unlocked>> {
+  const out: Array<Record<string, Unlocked>> = [];
+  let cur: Record<string, Unlocked> = {};
+  let n = 0;
+  let bytes = 0;
+  for (const [name, v] of Object.entries(put)) {
+    const size = Buffer.byteLength(JSON.stringify(v)) + name.length + 8;
+    if (n > 0 && (n >= MAX_KEYS || bytes + size > PUT_CHUNK_BYTES)) {
+      out.push(cur);
+      cur = {};
+      n = 0;
+      bytes = 0;
+    }
+    cur[name] = v;
+    n++;
+    bytes += size;
+  }
+  if (n > 0) out.push(cur);
+  return out;
 }
 
 function lastLogLine(env: Env): string {

@@ -7,6 +7,7 @@
  * the same kernel checks as for any `get`. The work is the engine's (src/env/).
  */
 import { UserError } from '../errors.js';
+import { getOutput } from '../env/getkey.js';
 import { assertReady } from '../env/readiness.js';
 import { renderExport } from '../env/render.js';
 import { currentDir, resolveScope, type ScopeSources } from '../env/scope.js';
@@ -16,7 +17,7 @@ import type { HeldKey } from '../secret.js';
 import type { AuditOp } from './audit.js';
 import type { Replies, RequestOf } from './protocol.js';
 
-type FastOp = 'export' | 'exec-env';
+type FastOp = 'export' | 'exec-env' | 'cli-get';
 
 /** What the answer carries, and what the audit log must record before it leaves. */
 export interface FastAnswer<O extends FastOp> {
@@ -31,6 +32,7 @@ type StoreGet = (names: string[]) => Record<string, HeldKey>;
 /** Answers one fast-path request, with the store as the source of held values. */
 export function answerFast(req: RequestOf<'export'>, getHeld: StoreGet): Promise<FastAnswer<'export'>>;
 export function answerFast(req: RequestOf<'exec-env'>, getHeld: StoreGet): Promise<FastAnswer<'exec-env'>>;
+export function answerFast(req: RequestOf<'cli-get'>, getHeld: StoreGet): Promise<FastAnswer<'cli-get'>>;
 export function answerFast<O extends FastOp>(req: RequestOf<O>, getHeld: StoreGet): Promise<FastAnswer<O>>;
 export function answerFast(req: RequestOf<FastOp>, getHeld: StoreGet): Promise<FastAnswer<FastOp>> {
   const handed: string[] = [];
@@ -46,6 +48,7 @@ export function answerFast(req: RequestOf<FastOp>, getHeld: StoreGet): Promise<F
     // os.direct values are read from their file, not the store: handed out all the same.
     onDirect: (keys) => handed.push(...keys),
   };
+  if (req.op === 'cli-get') return getAnswer(req, sources, handed);
   return req.op === 'export' ? exportAnswer(req, sources, handed) : execAnswer(req, sources, handed);
 }
 
@@ -53,6 +56,17 @@ export function answerFast(req: RequestOf<FastOp>, getHeld: StoreGet): Promise<F
 function withoutExecOnly(getHeld: StoreGet, env: Env): StoreGet {
   const keys = loadRegistry(env).keys;
   return (names) => getHeld(names.filter((n) => !keys[n]?.execOnly));
+}
+
+/** get: the engine's output (src/env/getkey.ts); a refusal is code 2, and the Node CLI says why. */
+async function getAnswer(req: RequestOf<'cli-get'>, sources: ScopeSources, handed: string[]): Promise<FastAnswer<'cli-get'>> {
+  try {
+    const stdout = await getOutput(req.key, req.env, sources.getHeld, sources.onDirect);
+    return { audit: 'get', handed, fields: { code: 0, stdout } };
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return { audit: 'get', handed: [], fields: { code: 2, stdout: '' } };
+  }
 }
 
 async function exportAnswer(req: RequestOf<'export'>, sources: ScopeSources, handed: string[]): Promise<FastAnswer<'export'>> {

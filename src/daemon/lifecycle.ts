@@ -1,12 +1,21 @@
 /**
  * The daemon's lifetime: it exits once nothing is held and nobody has been
- * connected for a minute (a user-wide daemon never does), and every way out —
+ * connected for a minute — or, once a shell hook has asked it for an export, for
+ * half an hour, so hooked shells keep a warm daemon between bursts of `cd`s (a
+ * user-wide daemon never exits when idle) — and every way out —
  * idle, `stop`, a signal — purges memory, wakes the shells and drops the lock.
  */
 import type { Socket } from 'node:net';
 
 /** With no keys held and no client connected for this long, the daemon exits. */
 export const IDLE_EXIT_MS = 60_000;
+/**
+ * The same, once a hook has asked for an export (keyrack-fast starts the daemon
+ * for hooked shells): each export restarts it, so the daemon stays while a shell
+ * keeps moving and leaves after a working session's lull. It holds no os.direct
+ * value between requests, so staying costs memory, not exposure.
+ */
+export const HOOKED_IDLE_EXIT_MS = 30 * 60_000;
 
 /** What the lifecycle stops, in the order it stops them. */
 export interface LifecycleParts {
@@ -27,6 +36,7 @@ export class Lifecycle {
   private readonly conns = new Set<Socket>();
   private idleTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private hooked = false;
 
   constructor(private readonly p: LifecycleParts) {}
 
@@ -45,12 +55,19 @@ export class Lifecycle {
     });
   }
 
+  /** A shell hook asked for an export: idle exit waits HOOKED_IDLE_EXIT_MS from now on. */
+  hookAsked(): void {
+    this.hooked = true;
+    this.armIdle();
+  }
+
   /** (Re)starts the idle-exit timer when nothing is held and nobody is connected. */
   armIdle(): void {
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     if (!this.stopped && !this.p.shared && this.p.store.size === 0 && this.conns.size === 0) {
-      this.idleTimer = setTimeout(() => this.shutdown(`idle and empty for ${IDLE_EXIT_MS / 1000}s`), IDLE_EXIT_MS);
+      const ms = this.hooked ? HOOKED_IDLE_EXIT_MS : IDLE_EXIT_MS;
+      this.idleTimer = setTimeout(() => this.shutdown(`idle and empty for ${ms / 1000}s`), ms);
     }
   }
 

@@ -99,7 +99,7 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
     pid: process.pid, session: check.session, mode: check.mode, check: check.describe(),
     startedAt, socket: path, gen, dumpable, refreshWindowMs: window, shared, keys: store.status(),
   });
-  const daemon: Daemon = { store, audit, log, backoff: new Backoff(), gen: () => gen, status, shutdown: (why) => life.shutdown(why) };
+  const daemon: Daemon = { store, audit, log, backoff: new Backoff(), gen: () => gen, status, shutdown: (why) => life.shutdown(why), hookAsked: () => life.hookAsked() };
   const life = new Lifecycle({
     store, shared,
     stopListening: () => server.close(),

@@ -10,6 +10,7 @@ import type { Backoff } from './backoff.js';
 import type { Log } from './log.js';
 import type { DaemonStatus, Op, Replies, RequestOf } from './protocol.js';
 import type { Store } from './store.js';
+import { lockWords } from './lock-words.js';
 
 /** The daemon's state, as the handlers see it. */
 export interface Daemon {
@@ -21,6 +22,8 @@ export interface Daemon {
   gen(): string;
   status(): DaemonStatus;
   shutdown(why: string): void;
+  /** A shell hook asked (an export): the daemon waits longer before an idle exit (lifecycle.ts). */
+  hookAsked(): void;
 }
 
 /** One request on one connection. */
@@ -56,7 +59,7 @@ const OPS: Handlers = {
   lock(d, { req, who, reply }) {
     const removed = d.store.lock(req.keys);
     d.log.line(`lock ${req.keys ? req.keys.join(',') : 'all'}: removed ${removed.length} (${who})`);
-    reply({ removed, gen: d.gen() });
+    reply({ removed, gen: d.gen(), said: lockWords(req.keys ?? [], removed) });
   },
   status: (d, { reply }) => reply({ status: d.status() }),
   stop: (d, { who, reply }) => reply({}, () => d.shutdown(`stop requested (${who})`)),
@@ -69,10 +72,12 @@ const OPS: Handlers = {
   },
   export: fast,
   'exec-env': fast,
+  'cli-get': fast,
 };
 
 /** The native fast paths (export-op.ts), loaded on first use: only keyrack-fast asks for them. */
-function fast<O extends 'export' | 'exec-env'>(d: Daemon, { req, who, caller, reply, fail }: Call<O>): void {
+function fast<O extends 'export' | 'exec-env' | 'cli-get'>(d: Daemon, { req, who, caller, reply, fail }: Call<O>): void {
+  if (req.op === 'export') d.hookAsked();
   void import('./export-op.js')
     .then(({ answerFast }) => answerFast(req, (names) => d.store.get(names, req.op === 'export' ? 'export' : undefined)))
     .then(

@@ -12,6 +12,7 @@ export const MAX_FRAME = 1024 * 1024;
 export const IDLE_TIMEOUT_MS = 30_000;
 
 import type { HeldKey, Unlocked } from '../secret.js';
+import { MAX_VALUE_BYTES, valueBytes } from '../limits.js';
 import { STORE_NAME } from '../team/storename.js';
 
 /** The values the wire carries (src/secret.ts). */
@@ -70,7 +71,12 @@ export type Request =
    * command's environment, or code 2 when the Node CLI must handle it (locked,
    * untrusted, absent: it prints why, and may offer to unlock on a terminal).
    */
-  | { id: number; op: 'exec-env'; cwd: string; env: Record<string, string>; keys: string[]; program?: Program };
+  | { id: number; op: 'exec-env'; cwd: string; env: Record<string, string>; keys: string[]; program?: Program }
+  /**
+   * The fast path of `keyrack get KEY` (keyrack-fast): what `get` would print, with
+   * code 0; any other code and the client hands over to the Node CLI, which says why.
+   */
+  | { id: number; op: 'cli-get'; cwd: string; env: Record<string, string>; key: string };
 
 /** Bounds on an export request's environment. */
 export const EXPORT_MAX_VARS = 4096;
@@ -115,7 +121,8 @@ export interface Replies {
   ping: { gen: string };
   get: { keys: Record<string, HeldKey> };
   put: { gen: string };
-  lock: { removed: string[]; gen: string };
+  /** `said`: what `keyrack lock` prints for these keys (lock-words.ts), for keyrack-fast to relay. */
+  lock: { removed: string[]; gen: string; said: string };
   status: { status: DaemonStatus };
   stop: Record<never, never>;
   backoff: { delayMs: number };
@@ -123,6 +130,8 @@ export interface Replies {
   export: { code: number; stdout: string; stderr: string };
   /** The variables to add (with code 0), or code 2 and none: the CLI must handle it. */
   'exec-env': { code: number; vars: Record<string, string> };
+  /** What `keyrack get` would exit with and print (stdout only with code 0). */
+  'cli-get': { code: number; stdout: string };
 }
 
 /** The answer to a request of op O. */
@@ -150,6 +159,9 @@ export class FrameDecoder {
   /** Its length in UTF-8 bytes. */
   private bytes = 0;
 
+  /** `max`: the daemon reads MAX_FRAME from callers; a client reads larger answers (many values) from a checked daemon. */
+  constructor(private readonly max: number = MAX_FRAME) {}
+
   push(chunk: string): unknown[] {
     const out: unknown[] = [];
     let from = 0;
@@ -157,7 +169,7 @@ export class FrameDecoder {
     while ((nl = chunk.indexOf('\n', from)) !== -1) {
       const piece = chunk.slice(from, nl);
       from = nl + 1;
-      if (this.bytes + Buffer.byteLength(piece) > MAX_FRAME) throw new Error('frame too large');
+      if (this.bytes + Buffer.byteLength(piece) > this.max) throw new Error('frame too large');
       const line = this.buf + piece;
       this.buf = '';
       this.bytes = 0;
@@ -172,12 +184,12 @@ export class FrameDecoder {
     }
     const rest = from === 0 ? chunk : chunk.slice(from);
     this.bytes += Buffer.byteLength(rest);
-    if (this.bytes > MAX_FRAME) throw new Error('frame too large');
+    if (this.bytes > this.max) throw new Error('frame too large');
     this.buf += rest;
     return out;
   }
 
-  /** Bytes held for an unfinished frame (never more than MAX_FRAME). */
+  /** Bytes held for an unfinished frame (never more than its max). */
   get pending(): number {
     return this.bytes;
   }
@@ -189,7 +201,17 @@ const goodText = (v: unknown): v is string => typeof v === 'string' && !v.includ
 // A registry key's name, or a team value's (team:<file id>:KEY).
 const KEY = STORE_NAME;
 const VAR = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
-const MAX_KEYS = 1000;
+/** The most keys one get, put, lock or exec-env request may name: clients split longer lists (client.ts). */
+export const MAX_KEYS = 1000;
+/**
+ * The most a client reads in one answer: a get of GET_CHUNK_KEYS values at the
+ * value limit, even if every character needed a six-byte JSON escape.
+ */
+export const MAX_ANSWER_FRAME = 64 * 1024 * 1024;
+/** The names per get a client sends (its answer fits MAX_ANSWER_FRAME). */
+export const GET_CHUNK_KEYS = 250;
+/** The bytes of put requests a client builds (half a frame: room for JSON's escapes of the last key). */
+export const PUT_CHUNK_BYTES = MAX_FRAME / 2;
 
 function keyList(v: unknown): string[] | string {
   if (!Array.isArray(v) || v.length > MAX_KEYS) return 'keys must be a list of names';
@@ -211,11 +233,13 @@ function secretOf(v: unknown): (Unlocked) | string {
   let out: Unlocked;
   if ('value' in v) {
     if (!goodText(v.value)) return 'value must be UTF-8 text without NUL';
+    if (valueBytes(v.value) > MAX_VALUE_BYTES) return 'value is over the size limit';
     out = { value: v.value };
   } else if (isObj(v.env)) {
     const env: Record<string, string> = {};
     for (const [name, val] of Object.entries(v.env)) {
       if (!VAR.test(name) || !goodText(val)) return 'bad variable in env';
+      if (valueBytes(val) > MAX_VALUE_BYTES) return 'a variable in env is over the size limit';
       env[name] = val;
     }
     if (Object.keys(env).length === 0) return 'env is empty';
@@ -290,13 +314,17 @@ export function parseRequest(msg: Record<string, unknown>): Request | { id?: num
       if (r !== undefined && r !== 'failure' && r !== 'success') return bad('record must be failure or success');
       return r === undefined ? { id, op: 'backoff' } : { id, op: 'backoff', record: r };
     }
-    case 'export': case 'exec-env': {
+    case 'export': case 'exec-env': case 'cli-get': {
       if (typeof msg.cwd !== 'string' || !msg.cwd.startsWith('/') || !goodText(msg.cwd)) return bad('cwd must be an absolute path');
       if (!isObj(msg.env) || Object.keys(msg.env).length > EXPORT_MAX_VARS) return bad('env must be an object');
       const env: Record<string, string> = Object.create(null) as Record<string, string>;
       for (const [name, val] of Object.entries(msg.env)) {
         if (!goodText(val) || !goodText(name) || name === '' || name.includes('=')) return bad('bad variable in env');
         env[name] = val;
+      }
+      if (msg.op === 'cli-get') {
+        if (typeof msg.key !== 'string' || !KEY.test(msg.key)) return bad('bad key name');
+        return { id, op: 'cli-get', cwd: msg.cwd, env, key: msg.key };
       }
       if (msg.op === 'exec-env') {
         const keys = msg.keys;

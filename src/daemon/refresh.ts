@@ -4,6 +4,7 @@
  * there to answer); a refresh that cannot run fails, and the value expires as
  * scheduled.
  */
+import { sizeProblem } from '../limits.js';
 import { isVaultId } from '../registry.js';
 import type { Fetched, Secret, Source } from '../secret.js';
 import type { Log } from './log.js';
@@ -29,10 +30,17 @@ export async function refreshFrom(name: string, source: Source, current: Secret,
     passphrase: () => Promise.reject(new Error('no passphrase prompt inside the daemon')),
     progress: (m: string) => log.line(`refresh ${name}: ${m}`),
   };
-  if (vault.refresh) return vault.refresh(name, source, ctx, current);
-  const entry = source.profile === undefined ? { vault: source.vault } : { vault: source.vault, profile: source.profile };
-  const got = (await vault.fetch([{ name, entry }], ctx)).get(name);
+  let got: Fetched | Error | undefined;
+  if (vault.refresh) {
+    got = await vault.refresh(name, source, ctx, current);
+  } else {
+    const entry = source.profile === undefined ? { vault: source.vault } : { vault: source.vault, profile: source.profile };
+    got = (await vault.fetch([{ name, entry }], ctx)).get(name);
+  }
   if (got === undefined) throw new Error('the vault returned nothing');
   if (got instanceof Error) throw got;
+  // The same bound as at unlock: a refreshed value must not grow past it.
+  const tooLarge = sizeProblem('value' in got ? got.value : got.env);
+  if (tooLarge) throw new Error(tooLarge);
   return got;
 }

@@ -13,9 +13,10 @@ import { statSync } from 'node:fs';
 import { ManifestError, loadManifest, parseManifest, type Manifest, type ManifestEntry } from './manifest.js';
 import { envNameProblem } from './names.js';
 import type { Env } from '../paths.js';
-import { loadRegistry } from '../registry.js';
+import { readRegistry } from '../registry.js';
 import { trustOf, type Trust } from './trust.js';
 import { UserError } from '../errors.js';
+import { sizeProblem } from '../limits.js';
 import { TeamFileError } from '../team/file.js';
 import { teamSourceOrError, teamVarProblem, type TeamSource } from './team-scope.js';
 import type { HeldKey } from '../secret.js';
@@ -135,7 +136,7 @@ export async function resolveScope(opts: { env: Env; keys?: string[] } & ScopeSo
 }
 
 async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, { getHeld, onDirect, purpose }: ScopeSources): Promise<void> {
-  const registry = loadRegistry(env);
+  const registry = readRegistry(env);
   const direct: ManifestEntry[] = [];
   const held: ManifestEntry[] = [];
   const wanted: ManifestEntry[] = [];
@@ -180,12 +181,18 @@ async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, { ge
   if (direct.length) {
     const { readDirect } = await import('../vaults/direct.js');
     const got = readDirect(direct.map((e) => e.key), env);
+    const handed = new Set<string>();
     for (const e of direct) {
       const v = got.get(e.key);
-      if (v !== undefined) values.set(e, v);
-      else if (!e.optional) scope.absent.push(e.key);
+      // A value stored before the limit (or by hand) must not reach the shell: it breaks every exec.
+      const tooLarge = v === undefined ? null : sizeProblem(v);
+      if (tooLarge) scope.problems.push(`${e.key}: ${tooLarge} — not set; keyrack set ${e.key} --vault os.direct with a smaller value`);
+      else if (v !== undefined) {
+        values.set(e, v);
+        handed.add(e.key);
+      } else if (!e.optional) scope.absent.push(e.key);
     }
-    onDirect?.([...got.keys()]);
+    onDirect?.([...handed]);
   }
   if (held.length) {
     // Asked only when needed: a manifest of os.direct keys never opens a socket.

@@ -24,6 +24,23 @@ const FAKES = join(ROOT, 'test', 'fakes');
 const TOKEN = `core-canary-${randomBytes(8).toString('hex')}`;
 /** Over a pipe's 64 KiB: whoever writes it blocks while nobody reads. */
 const BIG = `${TOKEN}.`.repeat(Math.ceil(256 * 1024 / (TOKEN.length + 1)));
+/**
+ * A value under keyrack's 32 KiB limit (src/limits.ts); ten of them make an export
+ * over a pipe's 64 KiB. BIG itself is planted in the os.direct file by hand (as an
+ * older keyrack stored it): `get` still prints it, `set` would refuse it.
+ */
+const PART = `${TOKEN}.`.repeat(Math.floor(30 * 1024 / (TOKEN.length + 1)));
+const PARTS = Array.from({ length: 10 }, (_, i) => i);
+
+/** Stores BIG as the os.direct value of `name`, past set's limit. */
+async function plantBig(env: NodeJS.ProcessEnv, name: string, as?: { uid: number; cwd: string }): Promise<void> {
+  const set = await run(process.execPath, [KEYRACK, 'set', name, '--vault', 'os.direct'], { env, input: 'placeholder', ...(as ?? {}) });
+  assert.equal(set.code, 0, set.stderr);
+  const file = join(env.XDG_DATA_HOME!, 'keyrack', 'direct.json');
+  const f = JSON.parse(readFileSync(file, 'utf8')) as { values: Record<string, string> };
+  f.values[name] = BIG;
+  writeFileSync(file, JSON.stringify(f));
+}
 const NOBODY = 65534;
 const skip = needsRoot('sets core_pattern, raises other processes\' limits, runs as uid 65534') || !requireTool('prlimit') && 'prlimit';
 
@@ -66,12 +83,13 @@ before(async () => {
   mkdirSync(sealed);
   await ok(['init'], 'pw\n');
   await ok(['set', 'SMALL', '--vault', 'os.direct'], TOKEN);
-  await ok(['set', 'BIG', '--vault', 'os.direct'], BIG);
+  await plantBig(sb.env, 'BIG');
+  await ok(['import', '-', '--vault', 'os.direct'], PARTS.map((i) => `BIG_${i}=${PART}\n`).join(''));
   await ok(['set', 'SEALED'], TOKEN);
-  await ok(['set', 'SEALED_BIG'], BIG);
+  await ok(['import', '-'], PARTS.map((i) => `SEALED_BIG_${i}=${PART}\n`).join(''));
   await ok(['set', 'REMOTE', '--vault', '1password', '--ref', 'op://v/item/field']);
-  writeFileSync(join(proj, '.keyrack'), 'BIG\n');
-  writeFileSync(join(sealed, '.keyrack'), 'SEALED_BIG\n');
+  writeFileSync(join(proj, '.keyrack'), PARTS.map((i) => `BIG_${i}\n`).join(''));
+  writeFileSync(join(sealed, '.keyrack'), PARTS.map((i) => `SEALED_BIG_${i}\n`).join(''));
   await ok(['allow', proj]);
   await ok(['allow', sealed]);
 });
@@ -229,7 +247,7 @@ test('keyrack set: no core at its hidden prompt', { skip }, async () => {
 });
 
 test('keyrack-fast export: no core while it writes the daemon\'s answer', { skip }, async () => {
-  await ok(['unlock', 'SEALED_BIG'], 'pw\n');
+  await ok(['unlock', ...PARTS.map((i) => `SEALED_BIG_${i}`)], 'pw\n');
   const pipe = deafPipe(sb.dir);
   try {
     const p = start([FAST, process.execPath, KEYRACK, 'export', 'bash'], { stdout: pipe.childFd, cwd: sealed, env: { ...sb.env, PWD: sealed } });
@@ -299,8 +317,7 @@ test('as an ordinary user (uid 65534), get is non-dumpable (its /proc files are 
   const pipe = deafPipe(sb.dir);
   try {
     spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, other.dir]);
-    const set = await run(process.execPath, [KEYRACK, 'set', 'BIG', '--vault', 'os.direct'], { env: other.env, input: BIG, uid: NOBODY, cwd: other.home });
-    assert.equal(set.code, 0, set.stderr);
+    await plantBig(other.env, 'BIG', { uid: NOBODY, cwd: other.home });
     const p = start([process.execPath, KEYRACK, 'get', 'BIG'], { stdout: pipe.childFd, env: other.env, cwd: other.home, uid: NOBODY });
     const chunks: Buffer[] = [];
     await waitFor('get writes the value', () => chunks.push(pipe.drain()) > 0 && chunks.some((c) => c.length > 0));

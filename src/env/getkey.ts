@@ -1,0 +1,29 @@
+/**
+ * What `keyrack get KEY` prints, as the engine computes it for both the CLI and the
+ * daemon (which answers keyrack-fast's `get` without Node's start): os.direct is
+ * read from its file, every other vault's value comes from the held values handed
+ * in. A refusal is a UserError, said the same way by whichever side prints it.
+ */
+import { UserError } from '../errors.js';
+import { readRegistry } from '../registry.js';
+import { assertKeyName } from './names.js';
+import type { Env } from '../paths.js';
+import type { HeldGetter } from './scope.js';
+
+/** The stdout of `get KEY`: the value and a newline, or an aws.sso key's NAME=VALUE lines. */
+export async function getOutput(key: string, env: Env, getHeld: HeldGetter, onDirect?: (keys: string[]) => void): Promise<string> {
+  assertKeyName(key);
+  const entry = readRegistry(env).keys[key];
+  if (!entry) throw new UserError(`no key ${key}; keyrack set ${key}`);
+  if (entry.vault === 'os.direct') {
+    const { readDirect, missingDirect } = await import('../vaults/direct.js');
+    const v = readDirect([key], env).get(key);
+    if (v === undefined) throw missingDirect(key, env);
+    onDirect?.([key]);
+    return `${v}\n`;
+  }
+  // get hands out exec-only keys too (only the hook never gets them).
+  const held = (await getHeld([key], env, 'exec'))?.[key];
+  if (!held) throw new UserError(`${key} is locked — run keyrack unlock ${key}`);
+  return 'value' in held ? `${held.value}\n` : Object.entries(held.env).map(([k, v]) => `${k}=${v}\n`).join('');
+}
