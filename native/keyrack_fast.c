@@ -483,6 +483,7 @@ static int masked_main(char **cmd) {
   if (kr_resolve_program(cmd[0], prog, sizeof prog) != 0) snprintf(prog, sizeof prog, "%s", cmd[0]);
   run_masked(&m, prog, cmd);
   return 1;
+}
 
 /*
  * `keyrack get KEY`: the daemon computes what the CLI would print (src/env/getkey.ts)

@@ -117,7 +117,7 @@ test('A, B and C share one repository: init, add, clone, unlock once, add, remov
   assert.deepEqual(hints(out), ['keyrack: unlocked 2 keys (from .keyrack.team) for 8h', 'keyrack: +DB_URL +API_TOKEN']);
   assert.deepEqual(await envOf(b.s, ['DB_URL', 'API_TOKEN']), { DB_URL: DB1, API_TOKEN: TOKEN });
   const bExec = join(B.sb.dir, 'exec.env');
-  await b.s.run(`env -u DB_URL -u API_TOKEN ${b.kr} exec -- env -0 > ${bExec}`);
+  await b.s.run(`env -u DB_URL -u API_TOKEN ${b.kr} exec --no-mask -- env -0 > ${bExec}`);
   assert.deepEqual(execEnv(bExec, ['DB_URL', 'API_TOKEN']), { DB_URL: DB1, API_TOKEN: TOKEN });
   // status says where each comes from; the audit log says the team gave them.
   const st = JSON.parse((await B.kr(['status', '--json'], { cwd: bProj })).stdout) as {
@@ -206,6 +206,6 @@ test('A, B and C share one repository: init, add, clone, unlock once, add, remov
   assert.deepEqual(hints(out), ['keyrack: unlocked 2 keys (from .keyrack.team) for 8h', 'keyrack: ~DB_URL']);
   assert.deepEqual(await envOf(c.s, ['DB_URL', 'API_TOKEN']), { DB_URL: DB2, API_TOKEN: TOKEN });
   const cExec = join(C.sb.dir, 'exec.env');
-  await c.s.run(`env -u DB_URL -u API_TOKEN ${c.kr} exec -- env -0 > ${cExec}`);
+  await c.s.run(`env -u DB_URL -u API_TOKEN ${c.kr} exec --no-mask -- env -0 > ${cExec}`);
   assert.deepEqual(execEnv(cExec, ['DB_URL', 'API_TOKEN']), { DB_URL: DB2, API_TOKEN: TOKEN });
 });
