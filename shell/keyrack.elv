@@ -1,0 +1,95 @@
+# keyrack hook for elvish. Install with, in ~/.config/elvish/rc.elv:
+#   eval (keyrack hook elvish | slurp)
+# `keyrack hook elvish` prints this file with the quoted '@…@' placeholders filled in.
+#
+# Before each prompt (edit:before-readline) and after each cd (after-chdir) the hook
+# decides in elvish code, with builtins only, whether anything may have changed: the
+# nearest .keyrack (path and content) and the generation token (bumped on unlock,
+# lock, expiry, allow, deny). Only then does it start keyrack. A prompt where
+# nothing changed starts no process at all.
+use file
+use path
+use str
+
+# Installed once, however often this is eval'd: a second closure would keep its
+# own copy of what the first one saved. The hook is known by its first word.
+var installed = $false
+for f $edit:before-readline {
+  try { if (str:contains $f[body] '__keyrack_hook') { set installed = $true } } catch { }
+}
+if (not $installed) {
+  # The state lives in the closure: eval'd code cannot add variables to rc.elv's scope.
+  var gen-file = '@KEYRACK_GEN@'
+  var last = $nil
+  # The values keyrack replaced, by name (never exported); `export elvish` sets them.
+  var __keyrack_prev = [&]
+  # read-bytes (elvish 0.20 and later) reads at most 64 KiB + 1. elvish 0.19 has no
+  # bounded read: there read-upto takes the file line by line, up to the same total
+  # (one line longer than that is read whole).
+  var bounded = ?(eval 'var _ = $read-bytes~')
+  var read-manifest = {|file|
+    if $bounded {
+      read-bytes 65537 < $file
+    } else {
+      var f = (file:open $file)
+      var acc = ''
+      try {
+        while (< (count $acc) 65537) {
+          var line = (read-upto "\n" < $f)
+          if (eq $line '') { break }
+          set acc = $acc$line
+        }
+      } finally {
+        file:close $f
+      }
+      put $acc
+    }
+  }
+  var hook = {
+    nop __keyrack_hook
+    # The walk of src/env/manifest.ts: a directory named .keyrack is passed over;
+    # anything else there (a file, a symlink, a FIFO) stops it. Only a regular file
+    # is read: a link to /proc or a FIFO never is, so it cannot stall the prompt.
+    # (elvish 0.19 cannot tell a dangling link from nothing: the walk goes past it.)
+    var d = $pwd
+    var m = ''
+    while $true {
+      var p = (if (eq $d /) { put /.keyrack } else { put $d/.keyrack })
+      if (and (not (path:is-dir $p)) (or (path:is-regular $p) ?(var _ = (path:eval-symlinks $p)))) {
+        set m = $p
+        break
+      }
+      if (eq $d /) { break }
+      set d = (path:dir $d)
+    }
+    var c = ''
+    if (not-eq $m '') {
+      set c = x
+      if (path:is-regular $m) {
+        try { set c = f($read-manifest $m) } catch { }
+      }
+    }
+    var g = ''
+    if (path:is-regular &follow-symlink=$true $gen-file) {
+      try { set g = (read-upto "\n" < $gen-file) } catch { }
+    }
+    var k = $m"\n"$c"\n"$g
+    if (not-eq $k $last) {
+      set last = $k
+      # Outside any project with nothing loaded there is nothing to do.
+      if (or (not-eq $m '') (not-eq $E:KEYRACK_STATE '')) {
+        # A failure has said why on stderr and printed no code: the shell stays as it is.
+        var code = ''
+        try { set code = ('@KEYRACK_FAST@' '@KEYRACK_NODE@' '@KEYRACK_SCRIPT@' export elvish | slurp) } catch { }
+        # The code sees the saved values and nothing else of this closure.
+        eval $code &ns=(ns [&__keyrack_prev=$__keyrack_prev]) &on-end={|n| set __keyrack_prev = $n[__keyrack_prev] }
+      }
+    }
+  }
+  set edit:before-readline = [$@edit:before-readline $hook]
+  set after-chdir = [$@after-chdir {|_| $hook }]
+}
+
+# Names and fingerprints of what keyrack set (never a value); exported so that a
+# nested shell knows, and so that `keyrack doctor` can tell the hook is installed.
+if (not (has-env KEYRACK_STATE)) { set-env KEYRACK_STATE '' }
