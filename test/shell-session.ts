@@ -45,6 +45,8 @@ export interface SessionOptions {
   env?: NodeJS.ProcessEnv;
   /** Run the shell under strace, logging every process it starts to this file. */
   straceLog?: string;
+  /** With straceLog: these syscalls instead (e.g. `execve,openat,read`), fds shown with their paths (-y). */
+  straceTrace?: string;
 }
 
 export class ShellSession {
@@ -116,7 +118,10 @@ export class ShellSession {
       ].join('\n') + '\n');
       argv = ['elvish'];
     }
-    if (o.straceLog) argv = ['strace', '-f', '-qq', '--seccomp-bpf', '-e', 'trace=execve,fork,vfork,clone,clone3', '-o', o.straceLog, ...argv];
+    if (o.straceLog) {
+      const trace = o.straceTrace ? ['-y', '-e', `trace=${o.straceTrace}`] : ['-e', 'trace=execve,fork,vfork,clone,clone3'];
+      argv = ['strace', '-f', '-qq', '--seccomp-bpf', ...trace, '-o', o.straceLog, ...argv];
+    }
     const s = new ShellSession(shell, new Pty(argv, { env, cwd: o.cwd }), sb);
     await s.pty.expect(PROMPT, 20_000);
     return s;
