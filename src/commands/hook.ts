@@ -1,8 +1,9 @@
 /**
- * `keyrack hook bash|zsh|fish|tcsh|elvish`: prints the hook file from
+ * `keyrack hook bash|zsh|fish|tcsh|elvish|direnv`: prints the hook file from
  * shell/ with absolute paths filled in (node, keyrack's entry script, the
  * generation file), so the hook starts keyrack without a PATH lookup and reads the
- * generation with a builtin.
+ * generation with a builtin. `direnv` prints the `use keyrack` function for
+ * direnv's lib directory.
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,9 +12,12 @@ import { KeyrackError, UserError } from '../errors.js';
 import { findUp } from '../findup.js';
 import { generationPath } from '../paths.js';
 import { HOOK_SHELLS } from '../shells/index.js';
+import { quotePosix } from '../shells/posix.js';
 import { fillPlaceholders, type HookFile } from '../shells/shell.js';
 
-const HOOKS: Record<string, HookFile> = { ...HOOK_SHELLS };
+/** direnv's stdlib runs an .envrc in bash. */
+const direnv: HookFile = { hookFile: 'keyrack.direnv.bash', quote: quotePosix };
+const HOOKS: Record<string, HookFile> = { ...HOOK_SHELLS, direnv };
 
 /** shell/<file> from src/commands (tsx) or dist/chunks (the bundle). */
 function hookFile(file: string): string {
