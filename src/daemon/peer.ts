@@ -19,7 +19,7 @@ import { closeSync, constants, lstatSync, openSync, type Stats } from 'node:fs';
 import type { Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { KeyrackError, UserError } from '../errors.js';
-import { loadNative, nativeLoadError } from '../native.js';
+import { buildHint, loadNative, nativeLoadError } from '../native.js';
 import { sessionId, uid as myUid } from '../paths.js';
 
 /** Set to 1 to run without the native module (file permissions only; no session check). */
@@ -81,7 +81,7 @@ export function callerCheck(env: NodeJS.ProcessEnv): CallerCheck {
     if (!insecureAllowed(env)) {
       throw new KeyrackError(
         `the native peer-credential module is missing (${nativeLoadError()}); the daemon will not run without ` +
-        `a kernel caller check. Build it with ./install.sh (or npm run build:native), or set ${INSECURE_ENV}=1 ` +
+        `a kernel caller check. To build it: ${buildHint()}; or set ${INSECURE_ENV}=1 ` +
         'to accept file-permission-only protection (any process of your uid, in any session, can read your keys)',
       );
     }
@@ -180,7 +180,7 @@ export function checkServer(s: Socket, path: string, env: NodeJS.ProcessEnv): vo
   const addon = loadNative();
   if (!addon) {
     if (!insecureAllowed(env)) {
-      throw new KeyrackError(`the native peer-credential module is missing (${nativeLoadError()}); cannot check the daemon's socket. Run ./install.sh, or set ${INSECURE_ENV}=1`);
+      throw new KeyrackError(`the native peer-credential module is missing (${nativeLoadError()}); cannot check the daemon's socket. To build it: ${buildHint()}; or set ${INSECURE_ENV}=1`);
     }
     checkSocketPath(path);
     return;
