@@ -7,7 +7,6 @@
 # nearest .keyrack (path and content) and the generation token (bumped on unlock,
 # lock, expiry, allow, deny). Only then does it start keyrack. A prompt where
 # nothing changed starts no process at all.
-use file
 use path
 use str
 
@@ -24,24 +23,22 @@ if (not $installed) {
   # The values keyrack replaced, by name (never exported); `export elvish` sets them.
   var __keyrack_prev = [&]
   # read-bytes (elvish 0.20 and later) reads at most 64 KiB + 1. elvish 0.19 has no
-  # bounded read: there read-upto takes the file line by line, up to the same total
-  # (one line longer than that is read whole).
+  # bounded read: there read-upto takes at most 1025 lines (one line is read whole).
+  # Each builtin call costs here, so the loops are lean: the gate runs at every prompt.
   var bounded = ?(eval 'var _ = $read-bytes~')
+  var lines = [(range 1025)]
   var read-manifest = {|file|
     if $bounded {
       read-bytes 65537 < $file
     } else {
-      var f = (file:open $file)
       var acc = ''
-      try {
-        while (< (count $acc) 65537) {
-          var line = (read-upto "\n" < $f)
-          if (eq $line '') { break }
-          set acc = $acc$line
+      {
+        for _ $lines {
+          var l = (read-upto "\n")
+          if (eq $l '') { break }
+          set acc = $acc$l
         }
-      } finally {
-        file:close $f
-      }
+      } < $file
       put $acc
     }
   }
@@ -50,14 +47,17 @@ if (not $installed) {
     # The walk of src/env/manifest.ts: a directory named .keyrack is passed over;
     # anything else there (a file, a symlink, a FIFO) stops it. Only a regular file
     # is read: a link to /proc or a FIFO never is, so it cannot stall the prompt.
-    # (elvish 0.19 cannot tell a dangling link from nothing: the walk goes past it.)
+    # (elvish 0.19 has no existence test but eval-symlinks, which cannot tell a
+    # dangling link from nothing: the walk goes past one.)
     var d = $pwd
     var m = ''
     while $true {
-      var p = (if (eq $d /) { put /.keyrack } else { put $d/.keyrack })
-      if (and (not (path:is-dir $p)) (or (path:is-regular $p) ?(var _ = (path:eval-symlinks $p)))) {
-        set m = $p
-        break
+      var p = $d/.keyrack
+      if ?(var _ = (path:eval-symlinks $p)) {
+        if (not (path:is-dir $p)) {
+          set m = $p
+          break
+        }
       }
       if (eq $d /) { break }
       set d = (path:dir $d)
@@ -81,8 +81,11 @@ if (not $installed) {
         # A failure has said why on stderr and printed no code: the shell stays as it is.
         var code = ''
         try { set code = ('@KEYRACK_FAST@' '@KEYRACK_NODE@' '@KEYRACK_SCRIPT@' export elvish | slurp) } catch { }
-        # The code sees the saved values and nothing else of this closure.
-        eval $code &ns=(ns [&__keyrack_prev=$__keyrack_prev]) &on-end={|n| set __keyrack_prev = $n[__keyrack_prev] }
+        # The code sees the saved values and nothing else of this closure; what it
+        # assigns stays in the namespace's variable.
+        var n = (ns [&__keyrack_prev=$__keyrack_prev])
+        eval $code &ns=$n
+        set __keyrack_prev = $n[__keyrack_prev]
       }
     }
   }

@@ -1,8 +1,9 @@
 /**
  * The tcsh and elvish prompt gates obey the rules of the other three: only a
  * regular, non-symlink .keyrack is read, and at most 64 KiB + 1 of it (tcsh reads
- * none at all: it has no builtin that could), so a link to another file, a FIFO or
- * a huge file cannot stall or slow the prompt. Seen in real interactive shells
+ * none at all: it has no builtin that could; elvish 0.19, without a bounded read,
+ * at most 1025 whole lines), so a link to another file, a FIFO or a huge file of
+ * short lines cannot stall or slow the prompt. Seen in real interactive shells
  * under strace: what the shell process itself (all its threads, none of its
  * children) opens and reads.
  */
@@ -56,7 +57,7 @@ for (const shell of ['tcsh', 'elvish'] as ShellName[]) {
     assert.equal(set.code, 0, set.stderr);
     writeFileSync(join(dirs.ok, '.keyrack'), 'GATE_KEY\n');
     assert.equal((await keyrack(['allow', dirs.ok], { env: sb.env })).code, 0);
-    // 1 MiB of short lines (elvish 0.19 bounds its read line by line), then a key.
+    // 1 MiB of short lines (elvish 0.19 bounds its read by lines: 1025 of 36 bytes), then a key.
     writeFileSync(join(dirs.big, '.keyrack'), `${'# a comment, as a manifest may hold\n'.repeat(30_000)}GATE_KEY\n`);
     symlinkSync(join(dirs.big, '.keyrack'), join(dirs.link, '.keyrack'));
     execFileSync('mkfifo', [join(dirs.fifo, '.keyrack')]);
