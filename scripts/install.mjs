@@ -17,7 +17,7 @@ if (existsSync(join(root, '.git'))) process.exit(0);
 function buildNative() {
   const headers = join(dirname(dirname(process.execPath)), 'include', 'node', 'node_api.h');
   if (!process.env.npm_config_nodedir && !existsSync(headers)) {
-    return `Node's headers are not beside it (${headers}); install them with your Node (Debian: libnode-dev), or set npm_config_nodedir`;
+    return `Node's headers are not beside it (${headers}); install them with your Node (Debian's nodejs: libnode-dev), or set npm_config_nodedir`;
   }
   const r = spawnSync(process.execPath, [join(root, 'scripts', 'build-native.mjs'), 'rebuild'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   if (r.status === 0) return null;

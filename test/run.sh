@@ -7,12 +7,13 @@ cd "$(dirname "$0")/.."
 
 # Missing tools are installed when we can; when we cannot, the tests that need
 # them fail in CI and skip loudly elsewhere (test/helpers.ts requireTool).
-scripts/need-tools.sh test age zsh fish shellcheck strace python3 /usr/bin/aws=awscli || true
+scripts/need-tools.sh test age zsh fish tcsh elvish direnv shellcheck strace python3 /usr/bin/aws=awscli || true
 scripts/build-all.sh
 npx tsc --noEmit -p .
 npm run --silent lint
 if command -v shellcheck >/dev/null; then
   shellcheck -s bash shell/*.bash
+  shellcheck -s sh bin/keyrack
 elif [ -n "${CI:-}" ]; then
   echo "test: shellcheck is required in CI but is not installed" >&2
   exit 1
