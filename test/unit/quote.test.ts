@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireTool } from '../tools.ts';
@@ -102,6 +102,26 @@ test('tcsh: exact even under the user\'s backslash_quote', (t) => {
   // the words do not depend on it either.
   const env = roundTrip('tcsh', tcsh.render(changes(values)), 'C.UTF-8', 'set backslash_quote; ');
   assertExact(env, values, 'tcsh with backslash_quote');
+});
+
+test('tcsh: the one line `keyrack hook tcsh` prints carries any path but a line break', (t) => {
+  if (!requireTool('tcsh')) return t.skip('tcsh missing');
+  // eval "`…`" joins lines and expands history: every hostile path character must survive it.
+  const odd = join(dir, `it's a $HOME \`x\` !! "q" \\ ; & * ~ dir`);
+  mkdirSync(odd, { recursive: true });
+  const file = join(odd, 'keyrack.tcsh');
+  // A stand-in for the hook file: prints what the line set.
+  writeFileSync(file, 'printf "%s\\n" "$__keyrack_gen_file" "$__keyrack_gate" $__keyrack_run:q > "$__keyrack_out"\n');
+  const paths = { gen: join(odd, 'gen'), node: join(odd, 'node'), script: join(odd, 'keyrack.mjs'), fast: join(odd, 'fast') };
+  const line = tcsh.install!(file, paths);
+  assert.equal(line.split('\n').length, 2, 'one line');
+  const loader = join(dir, 'loader');
+  const out = join(dir, 'loader.out');
+  writeFileSync(loader, line);
+  const r = spawnSync('tcsh', ['-f', '-c', `setenv __keyrack_out ${quoteTcsh(out)}; eval "\`cat ${quoteTcsh(loader)}\`"`], { encoding: 'utf8', env: { PATH: process.env.PATH, LANG: 'C.UTF-8', HOME: dir } });
+  assert.equal(r.stderr, '');
+  assert.equal(readFileSync(out, 'utf8'), [paths.gen, join(odd, 'keyrack-gate.tcsh'), paths.fast, paths.node, paths.script, ''].join('\n'));
+  assert.throws(() => tcsh.install!(file, { ...paths, gen: '/tmp/a\nb' }), /line break/);
 });
 
 test('json: values survive JSON.parse exactly', () => {
