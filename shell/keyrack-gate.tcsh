@@ -41,7 +41,11 @@ if ( ! $?__keyrack_last ) set __keyrack_last = '-'
 if ( "$__keyrack_k" != "$__keyrack_last" ) then
   set __keyrack_last = "$__keyrack_k"
   # Outside any project with nothing loaded there is nothing to do.
-  if ( "$__keyrack_m" != '' || "$KEYRACK_STATE" != '' ) then
+  set __keyrack_s = ''
+  if ( $?KEYRACK_STATE ) then
+    set __keyrack_s = "$KEYRACK_STATE"
+  endif
+  if ( "$__keyrack_m" != '' || "$__keyrack_s" != '' ) then
     # The output is read as keyrack wrote it (src/shells/tcsh.ts): backslash_quote
     # and histchars, which change what quotes mean, are off meanwhile, and tcsh
     # reads it in a UTF-8 locale, where it reads every byte of a valid value (in
