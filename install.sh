@@ -47,7 +47,10 @@ case ":$PATH:" in
 esac
 cat >&2 <<MSG
 keyrack: to load keys when you cd into a project, add the hook to your shell's rc file:
-  bash (~/.bashrc):              eval "\$(keyrack hook bash)"
-  zsh  (~/.zshrc):               eval "\$(keyrack hook zsh)"
-  fish (~/.config/fish/config.fish): keyrack hook fish | source
+  bash   (~/.bashrc):                    eval "\$(keyrack hook bash)"
+  zsh    (~/.zshrc):                     eval "\$(keyrack hook zsh)"
+  fish   (~/.config/fish/config.fish):   keyrack hook fish | source
+  tcsh   (~/.tcshrc):                    eval "\`keyrack hook tcsh\`"
+  elvish (~/.config/elvish/rc.elv):      eval (keyrack hook elvish | slurp)
+  direnv: keyrack hook direnv > ~/.config/direnv/lib/keyrack.sh, then \`use keyrack\` in an .envrc
 MSG

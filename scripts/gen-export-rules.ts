@@ -74,7 +74,10 @@ function list(items: Iterable<string>): string {
 
 /** The header's text. */
 export function renderExportRules(): string {
-  const shells = Object.values(HOOK_SHELLS).map((sh) => {
+  // The shells keyrack-fast answers itself; tcsh and elvish statements span lines, and
+  // their exports go to the Node CLI (kr_known_shell says no), so no template is needed.
+  const fast = ['bash', 'zsh', 'fish'].map((n) => HOOK_SHELLS[n]!);
+  const shells = fast.map((sh) => {
     const stmts = Object.entries(KINDS).map(([kind, c]) => `      ${cString(template(sh, kind, c))}, /* ${kind} */`);
     return `  { "${sh.name}", ${quoting(sh)}, {\n${stmts.join('\n')}\n      NULL } },`;
   });

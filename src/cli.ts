@@ -107,10 +107,10 @@ function build(setCode: (p: Promise<number | void>) => void): CAC {
   cli.command('deny [dir]', 'Block the .keyrack manifest in DIR (default: the nearest)')
     .action((dir: string | undefined) => run(async () => (await import('./commands/allow.js')).run(dir, false)));
 
-  cli.command('hook <shell>', 'Print the shell hook: eval "$(keyrack hook bash|zsh)", keyrack hook fish | source')
+  cli.command('hook <shell>', 'Print the shell hook (bash, zsh, fish, tcsh, elvish), or direnv\'s `use keyrack` (direnv)')
     .action((shell: string) => run(async () => (await import('./commands/hook.js')).run(shell)));
 
-  cli.command('export <shell>', 'Print the env changes for this directory (bash, zsh, fish, json)')
+  cli.command('export <shell>', 'Print the env changes for this directory (bash, zsh, fish, tcsh, elvish, json, direnv)')
     .action((shell: string) => run(async () => (await import('./commands/export.js')).run(shell)));
 
   cli.command('exec [...cmd]', 'Run one command with the manifest\'s keys: keyrack exec [--key K]... [--mask|--no-mask] [--] CMD [ARG...]')

@@ -75,11 +75,24 @@ function addonPath(): string | undefined {
   return findUp(dirname(fileURLToPath(import.meta.url)), join('native', 'build', 'Release', 'keyrack_native.node'));
 }
 
+/**
+ * How to build the module where this keyrack runs, for every message that asks
+ * for it: a checkout has install.sh beside it; the npm package has its install
+ * step (scripts/install.mjs), which can be run again by hand.
+ */
+export function buildHint(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  if (findUp(here, 'install.sh') !== undefined) return 'run ./install.sh (or npm run build:native; needs python3, make and a C compiler)';
+  const step = findUp(here, join('scripts', 'install.mjs'));
+  const run = step ? `node '${step}'` : 'reinstall keyrack with npm, letting its install script run';
+  return `${run} (needs python3, make, a C compiler and Node's headers beside node)`;
+}
+
 export function loadNative(): Addon | undefined {
   if (addon || loadError) return addon;
   const p = addonPath();
   if (!p) {
-    loadError = 'native/build/Release/keyrack_native.node not found (run ./install.sh or npm run build:native)';
+    loadError = 'native/build/Release/keyrack_native.node not found';
     return undefined;
   }
   try {
@@ -97,7 +110,7 @@ export function nativeLoadError(): string | undefined {
 
 export function native(): Addon {
   const a = loadNative();
-  if (!a) throw new KeyrackError(`the native peer-credential module is missing: ${loadError}`);
+  if (!a) throw new KeyrackError(`the native peer-credential module is missing: ${loadError}; to build it: ${buildHint()}`);
   return a;
 }
 
@@ -115,7 +128,7 @@ export function flock(fd: number, op: 'ex' | 'sh' | 'un', wait = true): boolean 
   const flag = op === 'ex' ? '-x' : op === 'sh' ? '-s' : '-u';
   const bin = ['/usr/bin/flock', '/bin/flock'].find((p) => existsSync(p)) ?? 'flock';
   const r = spawnSync(bin, [...(wait ? [] : ['-n']), flag, '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
-  if (r.error) throw new KeyrackError(`cannot lock files: the native module is missing (${loadError}) and flock(1) could not run (${r.error.message}); run ./install.sh`);
+  if (r.error) throw new KeyrackError(`cannot lock files: the native module is missing (${loadError}) and flock(1) could not run (${r.error.message}); ${buildHint()}`);
   if (r.status === 0) return true;
   if (!wait && r.status === 1) return false;
   throw new KeyrackError(`cannot lock files: flock(1) failed: ${r.stderr.toString().trim()}`);

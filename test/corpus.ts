@@ -53,6 +53,7 @@ export function hostileValues(canary: string): string[] {
     '~root',
     'a:~/b',
     '*',
+    'a*b',
     '?',
     '[a-z]*',
     '{a,b}',
@@ -104,6 +105,7 @@ export function hostileValues(canary: string): string[] {
     'export X=1',
     '#{x}',
     'x'.repeat(32 * 1024), // the largest value keyrack takes (src/limits.ts)
+    'é'.repeat(5000), // non-ASCII across every 4 KiB read of a pipe
     `${"'\"\\$`!".repeat(2000)}`,
   ];
 }

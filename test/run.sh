@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # Missing tools are installed when we can; when we cannot, the tests that need
 # them fail in CI and skip loudly elsewhere (test/helpers.ts requireTool).
-scripts/need-tools.sh test age zsh fish shellcheck strace python3 git prlimit=util-linux /usr/bin/aws=awscli \
+scripts/need-tools.sh test age zsh fish tcsh elvish direnv shellcheck strace python3 git prlimit=util-linux /usr/bin/aws=awscli \
   pass gpg=gnupg gpgconf=gnupg gnome-keyring-daemon=gnome-keyring secret-tool=libsecret-tools \
   dbus-run-session=dbus-daemon dbus-send=dbus-bin openssl || true
 scripts/build-all.sh
@@ -15,6 +15,7 @@ npx tsc --noEmit -p .
 npm run --silent lint
 if command -v shellcheck >/dev/null; then
   shellcheck -s bash shell/*.bash
+  shellcheck -s sh bin/keyrack
 elif [ -n "${CI:-}" ]; then
   echo "test: shellcheck is required in CI but is not installed" >&2
   exit 1

@@ -1,5 +1,5 @@
 /**
- * A real interactive bash, zsh or fish in a pseudo-terminal, with the keyrack hook
+ * A real interactive bash, zsh, fish, tcsh or elvish in a pseudo-terminal, with the keyrack hook
  * installed from its rc file in a sandbox HOME, driven as a person would: type a
  * line, wait for the next prompt. The environment is read raw from a child process
  * (`env -0` into a file), never through the shell's own echo.
@@ -9,18 +9,29 @@ import { join } from 'node:path';
 import { KEYRACK, type Sandbox } from './helpers.ts';
 import { Pty } from './pty.ts';
 
-export type ShellName = 'bash' | 'zsh' | 'fish';
+export type ShellName = 'bash' | 'zsh' | 'fish' | 'tcsh' | 'elvish';
 export const SHELLS: ShellName[] = ['bash', 'zsh', 'fish'];
+/** With the two that quote differently again (issue 16). */
+export const ALL_SHELLS: ShellName[] = [...SHELLS, 'tcsh', 'elvish'];
+
+/** A command that does nothing, in each shell (elvish has no `:`). */
+export const NOOP: Record<ShellName, string> = { bash: ':', zsh: ':', fish: ':', tcsh: ':', elvish: 'nop' };
 
 /** Never appears in what we type, so it only matches a real prompt. */
 export const PROMPT = '§P§ ';
 
 const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 const qFish = (s: string) => `'${s.replace(/[\\']/g, '\\$&')}'`;
+const qElvish = (s: string) => `'${s.replaceAll("'", "''")}'`;
+/** tcsh: plain single quotes, for paths without `'`, `!` or line breaks (the sandbox's). */
+const qTcsh = (s: string) => {
+  if (/['!\n\r]/.test(s)) throw new Error(`not a path this test quotes for tcsh: ${s}`);
+  return `'${s}'`;
+};
 
 /** `keyrack ARGS` as a shell word list (node + the built bundle: no PATH needed). */
 export function keyrackCmd(shell: ShellName): string {
-  const quote = shell === 'fish' ? qFish : q;
+  const quote = { bash: q, zsh: q, fish: qFish, tcsh: qTcsh, elvish: qElvish }[shell];
   return `${quote(process.execPath)} ${quote(KEYRACK)}`;
 }
 
@@ -73,7 +84,7 @@ export class ShellSession {
       ].join('\n') + '\n');
       env.ZDOTDIR = zdot;
       argv = ['zsh', '-d', '-i'];
-    } else {
+    } else if (shell === 'fish') {
       const dir = join(env.XDG_CONFIG_HOME!, 'fish');
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'config.fish'), [
@@ -87,6 +98,27 @@ export class ShellSession {
       // the background on its first run.
       mkdirSync(join(env.XDG_DATA_HOME!, 'fish', 'generated_completions'), { recursive: true });
       argv = ['fish', '-i'];
+    } else if (shell === 'tcsh') {
+      writeFileSync(join(sb.home, '.tcshrc'), [
+        'unset savehist',
+        'set histfile = /dev/null',
+        `set prompt = '[%?]${PROMPT}'`,
+        ...(o.before ?? []),
+        `eval "\`${hook}\`"`,
+        ...(o.after ?? []),
+      ].join('\n') + '\n');
+      argv = ['tcsh', '-i'];
+    } else {
+      const dir = join(env.XDG_CONFIG_HOME!, 'elvish');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'rc.elv'), [
+        `set edit:prompt = { put '${PROMPT}' }`,
+        'set edit:rprompt = { }',
+        ...(o.before ?? []),
+        `eval (${hook} | slurp)`,
+        ...(o.after ?? []),
+      ].join('\n') + '\n');
+      argv = ['elvish'];
     }
     if (o.newSession) argv = ['sh', '-c', 'echo 1000 > /proc/self/loginuid || exit 99; exec "$@"', 'sh', ...argv];
     if (o.straceLog) {

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { lstatSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { messageOf } from '../errors.js';
-import { nativeLoadError } from '../native.js';
+import { buildHint, nativeLoadError } from '../native.js';
 import { isPrivateMode, runtimeDir, sessionId, socketPath, uid } from '../paths.js';
 import { loadRegistry, type Registry, type VaultId } from '../registry.js';
 import { DaemonConnection } from '../daemon/client.js';
@@ -92,7 +92,7 @@ async function reportDaemon(f: Finding[], conn: DaemonConnection, sid: number | 
       }
     }
     if (st.dumpable === false) f.push({ level: 'ok', what: 'daemon is non-dumpable (no ptrace, no /proc/<pid>/mem for your other processes)' });
-    else f.push({ level: 'FAIL', what: 'daemon is dumpable: processes of your uid can read its memory', fix: 'build the native module (./install.sh), then keyrack daemon stop' });
+    else f.push({ level: 'FAIL', what: 'daemon is dumpable: processes of your uid can read its memory', fix: `build the native module (${buildHint()}), then keyrack daemon stop` });
   } finally {
     conn.close();
   }
@@ -106,7 +106,7 @@ async function checks(env: NodeJS.ProcessEnv): Promise<Finding[]> {
   if (nativeErr) {
     f.push({
       level: 'FAIL', what: `native peer-credential module: ${nativeErr}`,
-      fix: `run ./install.sh (or npm run build:native; needs python3, make and a C compiler)${insecureAllowed(env) ? '' : `; or accept file-permission-only protection with ${INSECURE_ENV}=1`}`,
+      fix: `${buildHint()}${insecureAllowed(env) ? '' : `; or accept file-permission-only protection with ${INSECURE_ENV}=1`}`,
     });
   } else {
     f.push({ level: 'ok', what: 'native peer-credential module loads (SO_PEERCRED, pidfd, non-dumpable)' });

@@ -1,7 +1,9 @@
 /**
- * `keyrack hook bash|zsh|fish`: prints the hook file from shell/ with absolute
- * paths filled in (node, keyrack's entry script, the generation file), so the hook
- * starts keyrack without a PATH lookup and reads the generation with a builtin.
+ * `keyrack hook bash|zsh|fish|tcsh|elvish|direnv`: prints the hook file from
+ * shell/ with absolute paths filled in (node, keyrack's entry script, the
+ * generation file), so the hook starts keyrack without a PATH lookup and reads the
+ * generation with a builtin. `direnv` prints the `use keyrack` function for
+ * direnv's lib directory.
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,12 +12,17 @@ import { KeyrackError, UserError } from '../errors.js';
 import { findUp } from '../findup.js';
 import { generationPath } from '../paths.js';
 import { HOOK_SHELLS } from '../shells/index.js';
-import { fillPlaceholders } from '../shells/shell.js';
+import { quotePosix } from '../shells/posix.js';
+import { fillPlaceholders, type HookFile } from '../shells/shell.js';
+
+/** direnv's stdlib runs an .envrc in bash. */
+const direnv: HookFile = { hookFile: 'keyrack.direnv.bash', quote: quotePosix };
+const HOOKS: Record<string, HookFile> = { ...HOOK_SHELLS, direnv };
 
 /** shell/<file> from src/commands (tsx) or dist/chunks (the bundle). */
 function hookFile(file: string): string {
   const p = findUp(dirname(fileURLToPath(import.meta.url)), join('shell', file));
-  if (p === undefined) throw new KeyrackError(`cannot find shell/${file} next to keyrack (reinstall with ./install.sh)`);
+  if (p === undefined) throw new KeyrackError(`cannot find shell/${file} next to keyrack (reinstall keyrack)`);
   return p;
 }
 
@@ -25,18 +32,21 @@ function fastClient(script: string): string | undefined {
 }
 
 export async function run(shellName: string): Promise<number | void> {
-  const shell = HOOK_SHELLS[shellName];
-  if (!shell) throw new UserError(`unknown shell '${shellName}' for hook (bash, zsh or fish)`);
+  const hook = Object.hasOwn(HOOKS, shellName) ? HOOKS[shellName] : undefined;
+  if (!hook) throw new UserError(`unknown shell '${shellName}' for hook (${Object.keys(HOOKS).join(', ')})`);
   const entry = process.argv[1];
   if (!entry) throw new KeyrackError('cannot tell where keyrack is installed');
-  const text = readFileSync(hookFile(shell.hookFile), 'utf8');
+  const file = realpathSync(hookFile(hook.hookFile));
   const script = realpathSync(entry);
   const fast = fastClient(script);
-  process.stdout.write(fillPlaceholders(text, shell.quote, {
-    node: process.execPath,
-    script,
-    gen: generationPath(process.env),
-    ...(fast ? { fast } : {}),
-  }));
+  const paths = { node: process.execPath, script, gen: generationPath(process.env), ...(fast ? { fast } : {}) };
+  let text: string;
+  try {
+    text = hook.install ? hook.install(file, paths) : fillPlaceholders(readFileSync(file, 'utf8'), hook.quote, paths, hook.noFast);
+  } catch (e) {
+    // A path the shell cannot carry (tcsh: a line break in it).
+    throw new UserError(`keyrack hook ${shellName}: ${(e as Error).message}`);
+  }
+  process.stdout.write(text);
   return 0;
 }

@@ -22,7 +22,7 @@ import { closeSync, constants, lstatSync, openSync, type Stats } from 'node:fs';
 import { createConnection, Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { KeyrackError, UserError } from '../errors.js';
-import { loadNative, nativeLoadError, type DaemonSocket } from '../native.js';
+import { buildHint, loadNative, nativeLoadError, type DaemonSocket } from '../native.js';
 import { sessionId, uid as myUid } from '../paths.js';
 
 const NAMED_ESCAPES: Record<string, string> = { '\x1b': '\\e', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
@@ -91,7 +91,7 @@ export function callerCheck(env: NodeJS.ProcessEnv): CallerCheck {
     if (!insecureAllowed(env)) {
       throw new KeyrackError(
         `the native peer-credential module is missing (${nativeLoadError()}); the daemon will not run without ` +
-        `a kernel caller check. Build it with ./install.sh (or npm run build:native), or set ${INSECURE_ENV}=1 ` +
+        `a kernel caller check. To build it: ${buildHint()}; or set ${INSECURE_ENV}=1 ` +
         'to accept file-permission-only protection (any process of your uid, in any session, can read your keys)',
       );
     }
@@ -252,7 +252,7 @@ export async function connectServer(path: string, o: { userWide: boolean; timeou
     if (!sock) return null;
     try {
       if (!insecureAllowed(env)) {
-        throw new KeyrackError(`the native peer-credential module is missing (${nativeLoadError()}); cannot check the daemon's socket. Run ./install.sh, or set ${INSECURE_ENV}=1`);
+        throw new KeyrackError(`the native peer-credential module is missing (${nativeLoadError()}); cannot check the daemon's socket. To build it: ${buildHint()}; or set ${INSECURE_ENV}=1`);
       }
       checkSocketPath(path);
     } catch (e) {

@@ -24,6 +24,17 @@ export interface ExportResult {
   changes: Changes;
   /** The stderr line (without "keyrack: "), or '' for silence. */
   message: string;
+  /** What could not be loaded and why, every time (the message says each once). */
+  hints: string[];
+}
+
+/**
+ * The variables a shell may hold: every hook and direnv's `use keyrack` load
+ * exactly these. The one place where keys that must never reach a shell (issue 14's
+ * exec-only keys) are to be left out.
+ */
+export function shellVars(scope: Scope | null): Map<string, string> {
+  return scope?.vars ?? new Map<string, string>();
 }
 
 /** The changes for a shell with environment `env` (in `sources.dir`, default the shell's $PWD). */
@@ -39,7 +50,7 @@ export async function computeExport(env: Env, sources: ScopeSources): Promise<Ex
     if (!(e instanceof ManifestError)) throw e;
     manifestError = e.message;
   }
-  const desired = scope?.vars ?? new Map<string, string>();
+  const desired = shellVars(scope);
 
   let key: Buffer | undefined;
   const fp = (name: string, value: string) => fingerprint((key ??= fingerprintKey(env)), name, value);
@@ -94,5 +105,5 @@ export async function computeExport(env: Env, sources: ScopeSources): Promise<Ex
   if (diff.length > MAX_LISTED + 1) parts.push(`${diff.slice(0, MAX_LISTED).join(' ')} … (${counts(added.length, updated.length, removed.length)})`);
   else if (diff.length) parts.push(diff.join(' '));
   if (tag && tag !== prior.notice) parts.push(...hints);
-  return { changes, message: parts.join('; ') };
+  return { changes, message: parts.join('; '), hints };
 }

@@ -9,7 +9,11 @@ import type { Env } from '../paths.js';
 import { printable } from '../printable.js';
 import { EXPORT_SHELLS } from '../shells/index.js';
 import { computeExport, type ExportResult } from './diff.js';
+import { renderDirenvExport } from './direnv.js';
 import type { ScopeSources } from './scope.js';
+
+/** What `export` speaks: the shells, json, and direnv (for `use keyrack`). */
+export const EXPORT_TARGETS = [...Object.keys(EXPORT_SHELLS), 'direnv'];
 
 /** What `keyrack export` exits with and prints. */
 export interface Rendered {
@@ -20,8 +24,9 @@ export interface Rendered {
 
 /** Never throws for a failure in the diff: the prompt must not break, so it becomes code 1 and no code for the shell. */
 export async function renderExport(shellName: string, env: Env, sources: ScopeSources): Promise<Rendered> {
+  if (shellName === 'direnv') return renderDirenvExport(env, sources);
   const shell = EXPORT_SHELLS[shellName];
-  if (!shell) throw new UserError(`unknown shell '${shellName}' for export (bash, zsh, fish or json)`);
+  if (!shell) throw new UserError(`unknown shell '${shellName}' for export (${EXPORT_TARGETS.join(', ')})`);
   let r: ExportResult;
   try {
     r = await computeExport(env, sources);

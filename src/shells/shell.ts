@@ -24,18 +24,30 @@ export interface Changes {
 }
 
 export interface Shell {
-  readonly name: 'bash' | 'zsh' | 'fish' | 'json';
+  readonly name: 'bash' | 'zsh' | 'fish' | 'tcsh' | 'elvish' | 'json';
   /** A literal that evaluates to exactly `s` (any string without NUL). */
   quote(s: string): string;
   /** The whole program for these changes (empty when there is nothing to do). */
   render(c: Changes): string;
 }
 
-/** A shell with a prompt hook, built from a few statements. */
-export interface HookShell extends Shell {
+/** What `keyrack hook NAME` prints: a file from shell/ with its paths filled in. */
+export interface HookFile {
   /** The file in shell/ holding the hook text. */
   readonly hookFile: string;
+  /** Quotes a path for the hook's language. */
+  quote(s: string): string;
+  /**
+   * What stands in for keyrack-fast when it was not built (default `command`, which
+   * runs node without a function lookup); tcsh and elvish run a quoted path as it is.
+   */
+  readonly noFast?: string;
+  /** The text to print instead of the filled-in file (tcsh: a line that sources it). */
+  install?(file: string, p: HookPaths): string;
 }
+
+/** A shell with a prompt hook, built from a few statements. */
+export interface HookShell extends Shell, HookFile {}
 
 export interface HookPaths {
   /** The node binary. */
@@ -80,10 +92,10 @@ export function renderWith(st: Statements, c: Changes): string {
  * Replaces each placeholder `'@NAME@'` (quotes included, so the hook file is valid
  * shell as it stands and shellcheck can lint it) with a quoted literal.
  */
-export function fillPlaceholders(text: string, quote: (s: string) => string, p: HookPaths): string {
+export function fillPlaceholders(text: string, quote: (s: string) => string, p: HookPaths, noFast = 'command'): string {
   return text
-    // Without the fast client the builtin `command` runs node directly.
-    .replaceAll("'@KEYRACK_FAST@'", () => (p.fast ? quote(p.fast) : 'command'))
+    // Without the fast client node runs directly.
+    .replaceAll("'@KEYRACK_FAST@'", () => (p.fast ? quote(p.fast) : noFast))
     .replaceAll("'@KEYRACK_NODE@'", () => quote(p.node))
     .replaceAll("'@KEYRACK_SCRIPT@'", () => quote(p.script))
     .replaceAll("'@KEYRACK_GEN@'", () => quote(p.gen));

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sandbox, keyrack, run, requireTool } from '../helpers.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sandbox, keyrack, run, requireTool, KEYRACK } from '../helpers.ts';
+import { Pty } from '../pty.ts';
 
 test('completion scripts load in their shells and complete commands', async (t) => {
   const sb = sandbox();
@@ -23,7 +26,46 @@ test('completion scripts load in their shells and complete commands', async (t) 
   assert.ok(commands.length >= 18, help.stdout);
   const all = await run('bash', ['-c', `${b.stdout}\nCOMP_WORDS=(keyrack ''); COMP_CWORD=1; _keyrack_complete; echo "\${COMPREPLY[*]}"`], { env: sb.env });
   assert.deepEqual(all.stdout.trim().split(' ').filter((w) => !w.startsWith('-')).sort(), [...commands].sort());
-  const bad = await keyrack(['completion', 'tcsh'], { env: sb.env });
+  const bad = await keyrack(['completion', 'ksh'], { env: sb.env });
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /no completion for shell 'tcsh'/);
+  assert.match(bad.stderr, /no completion for shell 'ksh'/);
 });
+
+/** `text` as it reaches a terminal that redraws between characters (elvish does). */
+const onScreen = (text: string) => new RegExp([...text].map((c) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('(?:\x1b\\[[0-9;?]*[A-Za-z]|\r)*'));
+
+for (const shell of ['tcsh', 'elvish'] as const) {
+  test(`${shell}: Tab completes commands, shells, flags and key names`, async (t) => {
+    if (!requireTool(shell)) return t.skip(`${shell} missing`);
+    const sb = sandbox();
+    t.after(() => sb.cleanup());
+    assert.equal((await keyrack(['set', 'MY_TOKEN', '--vault', 'os.direct'], { env: sb.env, input: 'v\n' })).code, 0);
+    // `keyrack` on PATH, as an installed one is: the completion asks it for key names.
+    const bin = join(sb.dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'keyrack'), `#!/bin/sh\nexec '${process.execPath}' '${KEYRACK}' "$@"\n`, { mode: 0o755 });
+    const env = { ...sb.env, TERM: 'dumb', PATH: `${bin}:${process.env.PATH}` };
+    let argv: string[];
+    if (shell === 'tcsh') {
+      writeFileSync(join(sb.home, '.tcshrc'), "set prompt = '§P§ '\nset edit\neval \"`keyrack completion tcsh`\"\n");
+      argv = ['tcsh', '-i'];
+    } else {
+      const dir = join(sb.env.XDG_CONFIG_HOME!, 'elvish');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'rc.elv'), "set edit:prompt = { put '§P§ ' }\nset edit:rprompt = { }\neval (keyrack completion elvish | slurp)\n");
+      argv = ['elvish'];
+    }
+    const p = new Pty(argv, { env, cwd: sb.dir });
+    try {
+      await p.expect('§P§ ');
+      for (const [typed, completed] of [['keyrack unl', 'unlock'], ['keyrack hook tc', 'tcsh'], ['keyrack export dir', 'direnv'], ['keyrack get MY_', 'MY_TOKEN'], ['keyrack unlock --tt', '--ttl']]) {
+        // What is typed never holds the completed word: only the completion can show it.
+        p.write(`${typed}\t`);
+        await p.expect(onScreen(completed!));
+        p.write('\x15'); // ^U: an empty line again
+      }
+    } finally {
+      p.kill();
+    }
+  });
+}

@@ -76,6 +76,28 @@ test('keyrack-fast answers exactly as keyrack export, from the daemon, and falls
   assert.equal(odd.code, 0, odd.stderr);
 });
 
+test('tcsh, elvish and direnv are not on the daemon\'s fast path (yet): keyrack-fast hands them to Node, same answer', async (t) => {
+  const sb = sandbox();
+  t.after(() => sb.cleanup());
+  const proj = join(sb.dir, 'proj');
+  mkdirSync(proj);
+  assert.equal((await keyrack(['init'], { env: sb.env, input: 'pw\n' })).code, 0);
+  assert.equal((await keyrack(['set', 'A'], { env: sb.env, input: "it's\nheld!" })).code, 0);
+  writeFileSync(join(proj, '.keyrack'), 'A\n');
+  assert.equal((await keyrack(['allow', proj], { env: sb.env })).code, 0);
+  assert.equal((await keyrack(['unlock'], { env: sb.env, cwd: proj, input: 'pw\n' })).code, 0);
+  const env = { ...sb.env, PWD: proj };
+  for (const shell of ['tcsh', 'elvish', 'direnv']) {
+    // /bin/false as node: the daemon did not answer, so the fallback ran.
+    const refused = await fast('/bin/false', shell, env, proj);
+    assert.deepEqual([refused.code, refused.stdout], [1, ''], `${shell}: the daemon does not answer it`);
+    const slow = await keyrack(['export', shell], { env, cwd: proj });
+    assert.equal(slow.code, 0, slow.stderr);
+    assert.match(slow.stdout, /\bA\b/);
+    assert.deepEqual(await fast(process.execPath, shell, env, proj), slow, `${shell}: Node's answer`);
+  }
+});
+
 test('without a daemon, export goes to dist/keyrack-export.cjs, with no CA bundle for Node to load; exec keeps it', async (t) => {
   const sb = sandbox();
   t.after(() => sb.cleanup());
@@ -95,9 +117,9 @@ test('without a daemon, export goes to dist/keyrack-export.cjs, with no CA bundl
   // The single-file entry on its own: the same answer, and the CLI's errors.
   const entryOnly = await run(process.execPath, [join(ROOT, 'dist', 'keyrack-export.cjs'), 'bash'], { env: { ...env, NODE_EXTRA_CA_CERTS: '' }, cwd: proj });
   assert.deepEqual([entryOnly.code, entryOnly.stdout, entryOnly.stderr], [0, slow.stdout, 'keyrack: +B\n']);
-  const bad = await run(process.execPath, [join(ROOT, 'dist', 'keyrack-export.cjs'), 'tcsh'], { env, cwd: proj });
+  const bad = await run(process.execPath, [join(ROOT, 'dist', 'keyrack-export.cjs'), 'ksh'], { env, cwd: proj });
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /keyrack: unknown shell 'tcsh' for export/);
+  assert.match(bad.stderr, /keyrack: unknown shell 'ksh' for export/);
   // exec's command may need the bundle: it is left in place.
   const ex = await run(FAST, [process.execPath, KEYRACK, 'exec', '--no-mask', '--', 'sh', '-c', 'printf %s "$NODE_EXTRA_CA_CERTS"'], { env, cwd: proj });
   assert.equal(ex.stdout, env.NODE_EXTRA_CA_CERTS);

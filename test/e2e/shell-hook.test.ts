@@ -9,7 +9,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFil
 import { join } from 'node:path';
 import { keyrack, requireTool, sandbox } from '../helpers.ts';
 import { hostileValues, randomValues } from '../corpus.ts';
-import { keyrackCmd, SHELLS, ShellSession, type ShellName } from '../shell-session.ts';
+import { ALL_SHELLS, keyrackCmd, NOOP, ShellSession, type ShellName } from '../shell-session.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DaemonConnection } from '../../src/daemon/client.ts';
 
@@ -104,14 +104,18 @@ function processesBetweenTrues(log: string, from: number): string[] {
     .filter((l) => /\b(execve|clone3?|v?fork)\(/.test(l) && !l.includes('CLONE_THREAD'));
 }
 
-for (const shell of SHELLS) {
+for (const shell of ALL_SHELLS) {
   test(`${shell}: enter, stay, leave, sibling, nested, untrusted, edit, deny`, async (t) => {
     if (!requireTool(shell) || !requireTool('strace')) return t.skip('missing tools');
     await ready;
     const p = await makeProjects(shell);
     const kr = keyrackCmd(shell);
     const log = join(sb.dir, `${shell}.strace`);
-    const s = await ShellSession.start(shell, sb, { cwd: p.base, env: { [PRE]: preValue }, straceLog: log });
+    // tcsh: settings that change what its quotes mean, and the C locale, in which it
+    // reads non-ASCII bytes from a pipe wrongly: the hook sets them aside while it reads.
+    const before = shell === 'tcsh' ? ['set backslash_quote', "set histchars = '*^'"] : [];
+    const env = { [PRE]: preValue, ...(shell === 'tcsh' ? { LANG: 'C' } : {}) };
+    const s = await ShellSession.start(shell, sb, { cwd: p.base, env, straceLog: log, before });
     try {
       // Enter: every value byte-exact, nothing evaluated, nothing leaked elsewhere.
       let out = await s.run('cd a');
@@ -129,9 +133,9 @@ for (const shell of SHELLS) {
       await s.run(':');
       const mark = statSync(log).size;
       await s.run('/bin/true');
-      out = await s.run(':');
+      out = await s.run(NOOP[shell]);
       out += await s.run('cd sub/deeper');
-      out += await s.run(':');
+      out += await s.run(NOOP[shell]);
       await s.run('/bin/true');
       const started = processesBetweenTrues(log, mark);
       assert.ok(started.length <= 1 && !started.some((l) => l.includes('execve')), `unchanged prompts started processes:\n${started.join('\n')}`);
@@ -172,14 +176,14 @@ for (const shell of SHELLS) {
       out = await s.run(`cd ${p.u}`);
       assert.deepEqual(hints(out), ['keyrack: -B_SECRET; .keyrack is not allowed — run keyrack allow']);
       noneOf(await s.env(), ['KR_0', 'B_SECRET']);
-      out = await s.run(':');
+      out = await s.run(NOOP[shell]);
       assert.deepEqual(hints(out), []);
 
       // Editing an allowed manifest withdraws the trust: unloaded at the next prompt.
       await s.run(`cd ${p.a}`);
       assertLoadedA(await s.env());
       appendFileSync(join(p.a, '.keyrack'), 'B_SECRET = b-key\n');
-      out = await s.run(':');
+      out = await s.run(NOOP[shell]);
       assert.match(hints(out).join('\n'), /-KR_0 .*; \.keyrack is not allowed — run keyrack allow/);
       env = await s.env();
       noneOf(env, keyNames);

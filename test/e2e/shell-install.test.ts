@@ -42,7 +42,15 @@ const count = (text: string, word: string) => text.split(word).length - 1;
 
 /** The hook twice over, plus a prompt command of the user's that records $?. */
 function rc(shell: ShellName, form: 'string' | 'array', pcrc: string): { before: string[]; after: string[] } {
-  const hook = shell === 'fish' ? `${keyrackCmd(shell)} hook fish | source` : `eval "$(${keyrackCmd(shell)} hook ${shell})"`;
+  const hook = {
+    bash: `eval "$(${keyrackCmd(shell)} hook ${shell})"`,
+    zsh: `eval "$(${keyrackCmd(shell)} hook ${shell})"`,
+    fish: `${keyrackCmd(shell)} hook fish | source`,
+    tcsh: `eval "\`${keyrackCmd(shell)} hook tcsh\`"`,
+    elvish: `eval (${keyrackCmd(shell)} hook elvish | slurp)`,
+  }[shell];
+  // tcsh: the user's own precmd, which the hook must keep (and run after it).
+  if (shell === 'tcsh') return { before: [`alias precmd 'echo $status > ${pcrc}'`], after: [hook] };
   if (shell === 'bash') {
     const pc = `echo $? > ${pcrc}`;
     return { before: [form === 'array' ? `PROMPT_COMMAND=('${pc}')` : `PROMPT_COMMAND='${pc}'`], after: [hook] };
@@ -55,9 +63,16 @@ const listHooks: Record<ShellName, (file: string) => string> = {
   bash: (f) => `printf '%s\\n' "\${PROMPT_COMMAND[@]}" > ${f}`,
   zsh: (f) => `print -rl -- $precmd_functions $chpwd_functions > ${f}`,
   fish: (f) => `functions --handlers > ${f}`,
+  tcsh: (f) => `alias precmd > ${f}; alias cwdcmd >> ${f}`,
+  // Closures print as their address: their bodies name the hook.
+  elvish: (f) => `{ for h [$@edit:before-readline $@after-chdir] { echo $h[body] } } > ${f}`,
+};
+/** How often each lists the hook: bash once, the others before each prompt and on cd. */
+const HOOK_WORD: Record<ShellName, [word: string, times: number]> = {
+  bash: ['__keyrack_hook', 1], zsh: ['__keyrack_hook', 2], fish: ['__keyrack_hook', 2], tcsh: ['__keyrack_gate', 2], elvish: ['__keyrack_hook', 1],
 };
 
-const variants: Array<[ShellName, 'string' | 'array']> = [['bash', 'string'], ['bash', 'array'], ['zsh', 'string'], ['fish', 'string']];
+const variants: Array<[ShellName, 'string' | 'array']> = [['bash', 'string'], ['bash', 'array'], ['zsh', 'string'], ['fish', 'string'], ['tcsh', 'string'], ['elvish', 'string']];
 
 for (const [shell, form] of variants) {
   const label = shell === 'bash' ? `bash (${form} PROMPT_COMMAND)` : shell;
@@ -71,14 +86,21 @@ for (const [shell, form] of variants) {
       const list = join(sb.dir, `${shell}-${form}.hooks`);
       await s.run(listHooks[shell](list));
       const hooks = readFileSync(list, 'utf8');
-      assert.equal(count(hooks, '__keyrack_hook'), shell === 'bash' ? 1 : 2, `hooks:\n${hooks}`);
+      const [word, times] = HOOK_WORD[shell];
+      assert.equal(count(hooks, word), times, `hooks:\n${hooks}`);
       if (shell === 'bash') assert.equal(count(hooks, 'echo $?'), 1, 'the user\'s prompt command is kept');
+      if (shell === 'tcsh') assert.equal(count(hooks, 'echo $status'), 1, 'the user\'s precmd is kept');
 
-      // $? survives the hook, both when it does nothing and when it runs export.
-      assert.equal(await s.statusAfter('false'), 1);
-      if (shell === 'bash') assert.equal(readFileSync(pcrc, 'utf8').trim(), '1');
-      assert.equal(await s.statusAfter(`cd ${dir}; false`), 1);
-      if (shell === 'bash') assert.equal(readFileSync(pcrc, 'utf8').trim(), '1');
+      // $? survives the hook, both when it does nothing and when it runs export
+      // (elvish has no $?: a failure is an exception, which the prompt shows).
+      if (shell !== 'elvish') {
+        assert.equal(await s.statusAfter('false'), 1);
+        if (shell === 'bash' || shell === 'tcsh') assert.equal(readFileSync(pcrc, 'utf8').trim(), '1');
+        assert.equal(await s.statusAfter(`cd ${dir}; false`), 1);
+        if (shell === 'bash' || shell === 'tcsh') assert.equal(readFileSync(pcrc, 'utf8').trim(), '1');
+      } else {
+        await s.run(`cd ${dir}`);
+      }
 
       // Locked: what is available is set, the rest named once.
       let env = await s.env();
@@ -89,7 +111,8 @@ for (const [shell, form] of variants) {
 
       // unlock in this shell → the key is there at the next prompt.
       const kr = keyrackCmd(shell);
-      let out = await s.run(`printf '%s\\n' '${PASS}' | ${kr} unlock`);
+      // (elvish's printf does not read \\n in single quotes.)
+      let out = await s.run(shell === 'elvish' ? `echo '${PASS}' | ${kr} unlock` : `printf '%s\\n' '${PASS}' | ${kr} unlock`);
       assert.ok(hints(out).includes('keyrack: +SECURE_KEY'), JSON.stringify(hints(out)));
       env = await s.env();
       assert.equal(env.get('SECURE_KEY')?.toString(), SECURE);
