@@ -6,7 +6,8 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-function runnable(p: string): boolean {
+/** A regular file this process may execute (what execvp would run). */
+export function isExecutableFile(p: string): boolean {
   try {
     if (!statSync(p).isFile()) return false;
     accessSync(p, constants.X_OK);
@@ -19,10 +20,10 @@ function runnable(p: string): boolean {
 /** The path cmd resolves to, or null when nothing on PATH (or at that path) can run. */
 export function resolveProgram(cmd: string, path: string | undefined): string | null {
   if (cmd === '') return null;
-  if (cmd.includes('/')) return runnable(cmd) ? cmd : null;
+  if (cmd.includes('/')) return isExecutableFile(cmd) ? cmd : null;
   for (const dir of (path ?? '/bin:/usr/bin').split(':')) {
     const p = dir === '' ? cmd : join(dir, cmd);
-    if (runnable(p)) return p;
+    if (isExecutableFile(p)) return p;
   }
   return null;
 }

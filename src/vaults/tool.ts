@@ -4,9 +4,9 @@
  * caller can refuse invalid UTF-8 instead of silently replacing it.
  */
 import { spawn, type StdioOptions } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import type { Env } from '../paths.js';
+import { isExecutableFile } from '../program.js';
 
 /** The first executable `name` on env.PATH (absolute entries only), or null. */
 export function findOnPath(name: string, env: Env): string | null {
@@ -19,15 +19,7 @@ export function findOnPath(name: string, env: Env): string | null {
   return null;
 }
 
-export function isExecutableFile(p: string): boolean {
-  try {
-    if (!statSync(p).isFile()) return false;
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isExecutableFile };
 
 export interface ToolResult {
   /** Exit status; null when killed by a signal. */
