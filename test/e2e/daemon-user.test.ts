@@ -71,7 +71,7 @@ test('a shell in a login session uses the user-wide daemon when its session has 
     assert.equal(st.daemon.shared, true);
     assert.equal(st.socket, userSock);
     assert.match(r.stdout, /^alpha$/m);
-    assert.match(r.stdout, /^export A=alpha$/m);
+    assert.match(r.stdout, /^export A='alpha'$/m);
     assert.match(r.stdout, /^fast: 0$/m);
     assert.match(r.stdout, /^hooks woken$/m, 'a change bumps the generation file of the session that used it');
     assert.match(r.stdout, /^get after lock: 2$/m);
