@@ -84,8 +84,9 @@ export function buildHint(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   if (findUp(here, 'install.sh') !== undefined) return 'run ./install.sh (or npm run build:native; needs python3, make and a C compiler)';
   const step = findUp(here, join('scripts', 'install.mjs'));
-  const run = step ? `node '${step}'` : 'reinstall keyrack with npm, letting its install script run';
-  return `${run} (needs python3, make, a C compiler and Node's headers beside node)`;
+  if (step) return `node '${step}' (needs python3, make, a C compiler and Node's headers beside node)`;
+  // Neither beside it (a copied bundle): both ways.
+  return "run ./install.sh in a checkout, or reinstall keyrack with npm letting its install script run (needs python3, make and a C compiler)";
 }
 
 export function loadNative(): Addon | undefined {
