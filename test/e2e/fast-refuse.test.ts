@@ -54,7 +54,8 @@ test('every statement the shells render, with hostile values, passes keyrack-fas
       save: names.slice(0, 20), set: values.map((v, i) => [names[i]!, v]),
       unset: ['GONE_A', 'GONE_B'], forget: ['FORGOT'], state: `1 ${values.slice(0, 30).join('')}`, stateChanged: true,
     };
-    for (const [name, shell] of Object.entries(EXPORT_SHELLS)) {
+    // The shells keyrack-fast answers itself (tcsh, elvish and direnv go to the Node CLI: fast-export.test.ts).
+    for (const [name, shell] of Object.entries(EXPORT_SHELLS).filter(([n]) => ['bash', 'zsh', 'fish', 'json'].includes(n))) {
       const stdout = shell.render(changes);
       answer(exportAnswer(stdout));
       const r = await run(FAST, ['/bin/false', KEYRACK, 'export', name], { env, cwd: dir });
