@@ -142,5 +142,5 @@ test('when the native build fails, the install succeeds, the local vaults work, 
   assert.equal(fix.code, 0, fix.stderr);
   assert.ok(existsSync(join(pkgDir, 'native', 'build', 'Release', 'keyrack_native.node')), fix.stderr);
   await ok('keyrack unlock GITHUB_TOKEN', `${PASS}\n`);
-  assert.equal((await ok(`keyrack exec --key GITHUB_TOKEN -- sh -c 'printf %s "$GITHUB_TOKEN"'`)).stdout, TOKEN);
+  assert.equal((await ok(`keyrack exec --no-mask --key GITHUB_TOKEN -- sh -c 'printf %s "$GITHUB_TOKEN"'`)).stdout, TOKEN);
 });

@@ -130,7 +130,7 @@ for (const shell of ALL_SHELLS) {
       // (once the daemon the first cd started is up: its start is a child of the shell's hook).
       // A started daemon bumps the generation: the next prompt asks it once.
       await daemonUp(sb.env);
-      await s.run(':');
+      await s.run(NOOP[shell]);
       const mark = statSync(log).size;
       await s.run('/bin/true');
       out = await s.run(NOOP[shell]);
