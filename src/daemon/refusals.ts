@@ -15,8 +15,12 @@ import { encodeFrame } from './protocol.js';
 
 /** Refused sockets kept open at most at once. */
 const LINGER_MAX = 256;
-/** How long a refused socket stays open, at most (its peer has our FIN at once). */
-const LINGER_MS = 1000;
+/**
+ * How long a refused socket stays open, at most (its peer has our refusal and FIN at
+ * once, and reads them in microseconds). Short, so that only a real flood, not a busy
+ * moment (hundreds a second), reaches LINGER_MAX and loses refusals to ECONNRESET.
+ */
+const LINGER_MS = 250;
 
 export class Refusals {
   /** Socket → when it was refused; insertion order is age order. */
