@@ -13,17 +13,7 @@ import { entriesFromKeys } from '../../src/env/scope.ts';
 import { FAMILIES } from '../../src/env/variables.ts';
 import { printable, printableJson } from '../../src/printable.ts';
 
-const P = '/p/.keyrack';
-
-function refusal(content: string): ManifestError {
-  try {
-    parseManifest(P, content);
-  } catch (e) {
-    assert.ok(e instanceof ManifestError, `expected a ManifestError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail(`expected ${JSON.stringify(content)} to be refused`);
-}
+import { P, refusal } from './manifest-refusal.ts';
 
 test('the issue\'s aliases are refused with file:line and the reason', () => {
   const cases: Array<[string, RegExp]> = [

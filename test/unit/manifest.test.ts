@@ -7,17 +7,7 @@ import fc from 'fast-check';
 import { parseManifest, findManifest, loadManifest, readManifest, ManifestError } from '../../src/env/manifest.ts';
 import { aliasProblem, envNameProblem } from '../../src/env/names.ts';
 
-const P = '/p/.keyrack';
-
-function errorOf(content: string): ManifestError {
-  try {
-    parseManifest(P, content);
-  } catch (e) {
-    assert.ok(e instanceof ManifestError, `expected a ManifestError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail(`expected ${JSON.stringify(content)} to be refused`);
-}
+import { P, refusal as errorOf } from './manifest-refusal.ts';
 
 test('the DESIGN.md example parses', () => {
   const m = parseManifest(P, [
