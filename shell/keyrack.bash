@@ -39,12 +39,19 @@ __keyrack_hook() {
   if [[ -f $__keyrack_gen_file ]]; then
     IFS= read -r __keyrack_g 2>/dev/null <"$__keyrack_gen_file" || :
   fi
+  # KEYRACK_STATE unset or edited by hand: what keyrack set is still in the shell,
+  # so the copy the hook keeps (never exported) wins, and export runs now.
+  if [[ -n ${__keyrack_state-} && ${KEYRACK_STATE-} != "$__keyrack_state" ]]; then
+    export KEYRACK_STATE=$__keyrack_state
+    __keyrack_last=
+  fi
   __keyrack_k=$__keyrack_m$'\n'$__keyrack_c$'\n'$__keyrack_g
   if [[ $__keyrack_k != "${__keyrack_last-}" ]]; then
     __keyrack_last=$__keyrack_k
     # Outside any project with nothing loaded there is nothing to do.
     if [[ -n $__keyrack_m || -n ${KEYRACK_STATE-} ]]; then
       eval "$('@KEYRACK_FAST@' '@KEYRACK_NODE@' '@KEYRACK_SCRIPT@' export bash)"
+      __keyrack_state=${KEYRACK_STATE-}
     fi
   fi
   return "$__keyrack_rc"
@@ -53,6 +60,7 @@ __keyrack_hook() {
 # Names and fingerprints of what keyrack set (never a value); exported so that a
 # nested shell knows, and so that `keyrack doctor` can tell the hook is installed.
 export KEYRACK_STATE="${KEYRACK_STATE-}"
+__keyrack_state=$KEYRACK_STATE
 
 # Run first at each prompt (and keep $? for whatever runs after); install once.
 if ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 404)) && [[ ${PROMPT_COMMAND@a} == *a* ]]; then

@@ -46,12 +46,19 @@ function __keyrack_hook --on-event fish_prompt --on-variable PWD
     if test -f "$__keyrack_gen_file"
         read __keyrack_g <"$__keyrack_gen_file" 2>/dev/null
     end
+    # KEYRACK_STATE erased or edited by hand: what keyrack set is still in the shell,
+    # so the copy the hook keeps (never exported) wins, and export runs now.
+    if test -n "$__keyrack_state"; and test "$KEYRACK_STATE" != "$__keyrack_state"
+        set -gx KEYRACK_STATE $__keyrack_state
+        set -e __keyrack_last
+    end
     set -l __keyrack_k "$__keyrack_m"\n"$__keyrack_c"\n"$__keyrack_g"
     if not set -q __keyrack_last; or test "$__keyrack_k" != "$__keyrack_last"
         set -g __keyrack_last "$__keyrack_k"
         # Outside any project with nothing loaded there is nothing to do.
         if test -n "$__keyrack_m"; or test -n "$KEYRACK_STATE"
             '@KEYRACK_FAST@' '@KEYRACK_NODE@' '@KEYRACK_SCRIPT@' export fish | source
+            set -g __keyrack_state "$KEYRACK_STATE"
         end
     end
     return $__keyrack_rc
@@ -60,3 +67,4 @@ end
 # Names and fingerprints of what keyrack set (never a value); exported so that a
 # nested shell knows, and so that `keyrack doctor` can tell the hook is installed.
 set -q KEYRACK_STATE; or set -gx KEYRACK_STATE ''
+set -g __keyrack_state "$KEYRACK_STATE"

@@ -108,7 +108,7 @@ for (const shell of SHELLS) {
       assertLoadedA(env);
       assert.equal(existsSync(canary), false, 'a value was executed');
       assertNoLeak(env, new Set([...keyNames, PRE]));
-      assert.match(env.get('KEYRACK_STATE')!.toString(), /^1 KR_0:[0-9a-f]{16} /);
+      assert.match(env.get('KEYRACK_STATE')!.toString(), /^1 @[0-9a-f]{8} KR_0:[0-9a-f]{16} /);
 
       // Unchanged prompts, and cd within the project, start no process at all.
       const mark = statSync(log).size;
