@@ -24,7 +24,10 @@ __keyrack_hook() {
     __keyrack_d=${__keyrack_d%/*}
   done
   if [[ -n $__keyrack_m ]]; then
-    if [[ -f $__keyrack_m && ! -L $__keyrack_m ]]; then
+    if [[ -f $__keyrack_m && ! -L $__keyrack_m && ! -r $__keyrack_m ]]; then
+      # Unreadable: no error at every prompt; keyrack says so once, in its own words.
+      __keyrack_c=u
+    elif [[ -f $__keyrack_m && ! -L $__keyrack_m ]]; then
       # In two reads: bash sizes its buffer to -N, and 64 KiB of it costs more than
       # all of a small manifest's read. A status of 1 at EOF is normal (and must not trip errexit).
       {
@@ -63,12 +66,13 @@ export KEYRACK_STATE="${KEYRACK_STATE-}"
 __keyrack_state=$KEYRACK_STATE
 
 # Run first at each prompt (and keep $? for whatever runs after); install once.
-if ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 404)) && [[ ${PROMPT_COMMAND@a} == *a* ]]; then
+# Every expansion guarded: an rc file may `set -u` before this line.
+if ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 404)) && [[ -n ${PROMPT_COMMAND+set} ]] && [[ ${PROMPT_COMMAND@a} == *a* ]]; then
   __keyrack_found=
-  for __keyrack_pc in "${PROMPT_COMMAND[@]}"; do
+  for __keyrack_pc in ${PROMPT_COMMAND[@]+"${PROMPT_COMMAND[@]}"}; do
     [[ $__keyrack_pc == __keyrack_hook ]] && __keyrack_found=1
   done
-  [[ -n $__keyrack_found ]] || PROMPT_COMMAND=(__keyrack_hook "${PROMPT_COMMAND[@]}")
+  [[ -n $__keyrack_found ]] || PROMPT_COMMAND=(__keyrack_hook ${PROMPT_COMMAND[@]+"${PROMPT_COMMAND[@]}"})
   unset __keyrack_found __keyrack_pc
 elif [[ ${PROMPT_COMMAND-} != *__keyrack_hook* ]]; then
   # The string form: PROMPT_COMMAND is not an array in this branch.

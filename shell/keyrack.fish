@@ -30,7 +30,11 @@ function __keyrack_hook --on-event fish_prompt --on-variable PWD
         set __keyrack_d (string replace -r '/[^/]*$' '' -- "$__keyrack_d")
     end
     if test -n "$__keyrack_m"
-        if test -f "$__keyrack_m"; and not test -L "$__keyrack_m"
+        if test -f "$__keyrack_m"; and not test -L "$__keyrack_m"; and not test -r "$__keyrack_m"
+            # Unreadable: fish would warn about the redirection at every prompt;
+            # keyrack says so once, in its own words.
+            set __keyrack_c u
+        else if test -f "$__keyrack_m"; and not test -L "$__keyrack_m"
             begin
                 # read --nchars reads byte by byte; the limit bounds read -z's buffered
                 # reads instead. A larger file fails (status 122, nothing read): the
@@ -43,7 +47,7 @@ function __keyrack_hook --on-event fish_prompt --on-variable PWD
             set __keyrack_c x
         end
     end
-    if test -f "$__keyrack_gen_file"
+    if test -f "$__keyrack_gen_file"; and test -r "$__keyrack_gen_file"
         read __keyrack_g <"$__keyrack_gen_file" 2>/dev/null
     end
     # KEYRACK_STATE erased or edited by hand: what keyrack set is still in the shell,

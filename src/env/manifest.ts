@@ -91,13 +91,20 @@ function kindOf(st: Stats): string {
 const notRegular = (path: string, st: Stats) => new ManifestError(path, 0,
   `is ${kindOf(st)}; keyrack reads only a regular ${MANIFEST_FILE} file (a link could point anywhere, and would move this directory's trust to another file) — replace it with a copy of what it should list`);
 
+/** An errno in words a person reads ("permission denied"), its code otherwise. */
+function whyUnreadable(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const words: Record<string, string> = { EACCES: 'permission denied', EPERM: 'not permitted', EIO: 'input/output error', ENOENT: 'it is gone' };
+  return (code && words[code]) ?? code ?? 'error';
+}
+
 /**
  * The bytes of a regular file, at most MANIFEST_MAX_BYTES + 1 read, without following
  * a symlink or blocking on a FIFO; and the real path of what was opened.
  */
 function readBounded(file: string): { path: string; buf: Buffer } {
   let path = file;
-  const unreadable = (e: unknown) => new ManifestError(path, 0, `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  const unreadable = (e: unknown) => new ManifestError(path, 0, `cannot be read: ${whyUnreadable(e)}`);
   try {
     path = manifestPath(file);
   } catch (e) {
