@@ -397,7 +397,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   fallback_argv = argv + 1;
-  if (argc == 5 && strcmp(argv[3], "export") == 0) {
+  /* `export --help` (any option) is the CLI's: it is not a shell to export for. */
+  if (argc == 5 && strcmp(argv[3], "export") == 0 && argv[4][0] != '-') {
     exporting = 1;
     /* The fallback: NODE dist/keyrack-export.cjs SHELL, the export alone in one
      * file (src/export-entry.ts), when it sits beside the CLI bundle. */

@@ -32,10 +32,15 @@ interface Row {
   state: State;
 }
 
-export async function run(o: { json: boolean }): Promise<number | void> {
+export async function run(o: { json: boolean; names?: boolean }): Promise<number | void> {
   const env = process.env;
   const reg = loadRegistry(env);
   const names = Object.keys(reg.keys).sort();
+  if (o.names) {
+    // For completion and scripts: no daemon to ask, nothing but names.
+    if (names.length > 0) process.stdout.write(names.join('\n') + '\n');
+    return;
+  }
   const held = names.some((n) => reg.keys[n]!.vault !== 'os.direct') ? await heldNames(env) : new Set<string>();
   const rows: Row[] = names.map((name) => {
     const e = reg.keys[name]!;

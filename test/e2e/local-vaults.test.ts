@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { keyrack, sandbox, type Sandbox } from '../helpers.ts';
+import { keyrack, sandbox, tilde, type Sandbox } from '../helpers.ts';
 import { snapshot } from '../snapshot.ts';
 import { files } from '../../src/paths.ts';
 import { vault as secure } from '../../src/vaults/secure.ts';
@@ -167,7 +167,7 @@ describe('local vaults', () => {
     try {
       const r = await keyrack(['set', 'NEEDS_RECIPIENT'], { env: sb.env, input: 'v' });
       assert.equal(r.code, 2);
-      assert.ok(r.stderr.includes(`${rec} is missing`), r.stderr);
+      assert.ok(r.stderr.includes(`${tilde(rec, sb.home)} is missing`), r.stderr);
       assert.match(r.stderr, /age-keygen -y/);
       assert.ok(!existsSync(files.secureKey('NEEDS_RECIPIENT', sb.env)));
     } finally {
@@ -228,13 +228,13 @@ describe('local vaults', () => {
       const before = snapshot(sb.home);
       const r = await keyrack(['set', 'NEW', '--vault', 'os.direct'], { env: sb.env, input: 'v' });
       assert.equal(r.code, 2);
-      assert.ok(r.stderr.includes(`${reg} is not valid JSON`), r.stderr);
+      assert.ok(r.stderr.includes(`${tilde(reg, sb.home)} is not valid JSON`), r.stderr);
       assert.deepEqual(readFileSync(reg), garbage, 'byte-identical');
       assert.deepEqual(snapshot(sb.home), before, 'nothing stored anywhere');
       for (const args of [['list'], ['get', 'SEC_A'], ['rm', 'SEC_A']]) {
         const x = await keyrack(args, { env: sb.env });
         assert.equal(x.code, 2, args.join(' '));
-        assert.ok(x.stderr.includes(reg), x.stderr);
+        assert.ok(x.stderr.includes(tilde(reg, sb.home)), x.stderr);
       }
       assert.deepEqual(readFileSync(reg), garbage);
     } finally {
@@ -248,7 +248,7 @@ describe('local vaults', () => {
     try {
       const r = await keyrack(['set', 'NEW', '--vault', 'os.direct'], { env: sb.env, input: 'v' });
       assert.equal(r.code, 2);
-      assert.ok(r.stderr.includes(`${direct} is not valid JSON`), r.stderr);
+      assert.ok(r.stderr.includes(`${tilde(direct, sb.home)} is not valid JSON`), r.stderr);
       assert.deepEqual(readFileSync(direct), dbad);
       assert.ok(!readFileSync(reg, 'utf8').includes('"NEW"'), 'not registered either');
     } finally {
