@@ -1,15 +1,15 @@
 /**
- * Quoting shared by bash and zsh: shell-quote, checked by test/quote.test.ts
- * against real bash and zsh (eval inside a function, LANG=C and C.UTF-8) with a
- * corpus of hostile and random values: quotes, backslashes, `$`, backticks, `!`,
- * newlines, CR, ESC and other controls (including bash's internal \x01 and \x7f),
- * any Unicode, empty, 64 KiB. It picks single quotes, double quotes or backslash
- * escapes by content; all of them are exact for eval'd text (history expansion of
- * `!` never applies to eval). NUL cannot be in a shell variable: refused, not cut.
+ * Quoting shared by bash and zsh: always single quotes, each ' written as '\''.
+ * Inside single quotes every byte is literal in both shells — `$`, backticks, `\`,
+ * `!` (history expansion never applies to eval'd text), newlines, controls, any
+ * Unicode — and the one form keeps keyrack-fast's check of a daemon's answer exact
+ * (native/export_check.c). zsh's RC_QUOTES ('' as a quote inside quotes) cannot
+ * apply: a closing quote here is always followed by \, or by the end of the word.
+ * test/quote.test.ts checks it against real bash and zsh (eval inside a function,
+ * LANG=C and C.UTF-8, RC_QUOTES on) with a corpus of hostile and random values.
+ * NUL cannot be in a shell variable: refused, not cut.
  */
-import shellQuote from 'shell-quote';
-
 export function quotePosix(s: string): string {
   if (s.includes('\0')) throw new Error('a shell value cannot contain NUL');
-  return shellQuote.quote([s]);
+  return `'${s.replaceAll("'", "'\\''")}'`;
 }
