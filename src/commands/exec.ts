@@ -15,11 +15,11 @@ import { isatty } from 'node:tty';
 import { daemonHeld } from '../daemon/source.js';
 import { assertReady, words } from '../env/readiness.js';
 import { resolveScope, type Scope } from '../env/scope.js';
-import { printable } from '../printable.js';
+import { forHumans } from '../printable.js';
 
 const say = (msg: string) => {
   try {
-    writeSync(2, `keyrack: ${printable(msg)}\n`);
+    writeSync(2, `keyrack: ${forHumans(msg)}\n`);
   } catch {
     // stderr closed: nothing to tell
   }

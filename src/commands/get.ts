@@ -6,13 +6,19 @@
  */
 import { UserError } from '../errors.js';
 import { assertKeyName } from '../env/names.js';
+import { words } from '../env/readiness.js';
 import { loadRegistry } from '../registry.js';
+import { closest } from '../suggest.js';
 
 export async function run(key: string): Promise<number | void> {
   const env = process.env;
   assertKeyName(key);
-  const entry = loadRegistry(env).keys[key];
-  if (!entry) throw new UserError(`no key ${key}; keyrack set ${key}`);
+  const reg = loadRegistry(env);
+  const entry = reg.keys[key];
+  if (!entry) {
+    const near = closest(key, Object.keys(reg.keys));
+    throw new UserError(words.absent([key], 'sentence', near === undefined ? undefined : new Map([[key, near]])));
+  }
 
   let out: string;
   if (entry.vault === 'os.direct') {
@@ -23,7 +29,7 @@ export async function run(key: string): Promise<number | void> {
   } else {
     const { getKeys } = await import('../daemon/client.js');
     const held = (await getKeys([key], env))?.[key];
-    if (!held) throw new UserError(`${key} is locked — run keyrack unlock ${key}`);
+    if (!held) throw new UserError(words.locked([key], 'sentence', `run keyrack unlock ${key}`));
     out = 'value' in held ? `${held.value}\n` : Object.entries(held.env).map(([k, v]) => `${k}=${v}\n`).join('');
   }
   process.stdout.write(out);

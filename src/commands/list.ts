@@ -1,28 +1,31 @@
 /**
- * `keyrack list [--json]`: the registry's keys, their vault, reference or
- * profile, and whether the session daemon holds them. Never values.
+ * `keyrack list [--json] [--names]`: the registry's keys, their vault, reference or
+ * profile, and their state in the one vocabulary (env/readiness.ts). Never values.
  *
- * `--json` schema, version 1 (stable; documented in docs/json.md):
+ * `--json` schema, version 2 (stable; documented in docs/json.md):
  *   {
- *     "version": 1,
+ *     "version": 2,
  *     "keys": [                       // sorted by name; [] when there are none
  *       {
  *         "name": "GITHUB_TOKEN",     // the key name
  *         "vault": "os.secure",       // "os.secure" | "os.direct" | "1password" | "aws.sso"
  *         "ref": "op://…",            // 1password only: the reference (absent otherwise)
  *         "profile": "dev",           // aws.sso only: the AWS CLI profile (absent otherwise)
- *         "state": "locked"           // "unlocked" | "locked" (daemon-held vaults) | "stored" (os.direct)
+ *         "state": "locked"           // "ready" | "locked" | "absent"
  *       }
  *     ]
  *   }
- * Compatible changes (new fields, new vault or state strings) keep version 1;
- * consumers ignore what they do not know. Removing or retyping a field bumps it.
+ * Version 2 (was 1): the state words are status's: "ready" (was "unlocked", and
+ * "stored" for os.direct), "locked", and "absent" for a key whose local vault lost
+ * its value. Compatible changes (new fields, new vault or state strings) keep the
+ * version; consumers ignore what they do not know. Removing or retyping a field bumps it.
  */
 import { heldNames } from '../held.js';
+import { keyStates, type KeyState } from '../env/readiness.js';
 import { loadRegistry, type VaultId } from '../registry.js';
 import { color, colorEnabled } from '../term.js';
 
-type State = 'unlocked' | 'locked' | 'stored';
+type State = KeyState;
 
 interface Row {
   name: string;
@@ -42,14 +45,14 @@ export async function run(o: { json: boolean; names?: boolean }): Promise<number
     return;
   }
   const held = names.some((n) => reg.keys[n]!.vault !== 'os.direct') ? await heldNames(env) : new Set<string>();
+  const states = await keyStates(names, reg, held, env);
   const rows: Row[] = names.map((name) => {
     const e = reg.keys[name]!;
-    const state: State = e.vault === 'os.direct' ? 'stored' : held.has(name) ? 'unlocked' : 'locked';
-    return { name, vault: e.vault, ...(e.ref !== undefined && { ref: e.ref }), ...(e.profile !== undefined && { profile: e.profile }), state };
+    return { name, vault: e.vault, ...(e.ref !== undefined && { ref: e.ref }), ...(e.profile !== undefined && { profile: e.profile }), state: states.get(name)! };
   });
 
   if (o.json) {
-    process.stdout.write(JSON.stringify({ version: 1, keys: rows }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ version: 2, keys: rows }, null, 2) + '\n');
     return;
   }
   if (rows.length === 0) {
@@ -60,11 +63,11 @@ export async function run(o: { json: boolean; names?: boolean }): Promise<number
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
   // Colour goes on after padding: escape codes have no width.
   const p = color(colorEnabled(process.stdout));
-  const paint: Record<string, (s: string) => string> = { unlocked: p.green, locked: p.yellow, stored: p.cyan };
+  const paint: Record<State, (s: string) => string> = { ready: p.green, locked: p.yellow, absent: p.red };
   const lines = table.map((row, r) => row.map((cell, c) => {
     const padded = c === row.length - 1 ? cell : cell.padEnd(widths[c]!);
     if (r === 0) return p.bold(padded);
-    if (c === 3) return (paint[cell] ?? ((s: string) => s))(padded);
+    if (c === 3) return (paint[cell as State] ?? ((s: string) => s))(padded);
     return c === 2 && cell === '-' ? p.dim(padded) : padded;
   }).join('  '));
   process.stdout.write(lines.join('\n') + '\n');

@@ -11,7 +11,7 @@ export async function run(keys: string[]): Promise<number | void> {
     return 0;
   }
   const notHeld = keys.filter((k) => !removed.includes(k));
-  if (notHeld.length > 0) process.stderr.write(`keyrack: not unlocked: ${notHeld.join(', ')}\n`);
+  if (notHeld.length > 0) process.stderr.write(`keyrack: already locked: ${notHeld.join(', ')}\n`);
   process.stderr.write(`keyrack: locked ${removed.length} key${removed.length === 1 ? '' : 's'}\n`);
   return 0;
 }

@@ -12,7 +12,7 @@ import { basename, dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertKeyName } from '../env/names.js';
 import { files } from '../paths.js';
-import { printable } from '../printable.js';
+import { forHumans, printable } from '../printable.js';
 import { color, colorEnabled, type Palette } from '../term.js';
 import type { AuditRecord } from '../daemon/audit.js';
 import { durationFlag } from '../duration.js';
@@ -202,7 +202,7 @@ export async function run(o: { follow: boolean; json: boolean; keys: string[]; s
   }
   if (!o.follow) {
     if (fd !== undefined) closeSync(fd);
-    if (all.length === 0) process.stderr.write(`keyrack: no audit records yet (${printable(path)})\n`);
+    if (all.length === 0) process.stderr.write(`keyrack: no audit records yet (${forHumans(path)})\n`);
     if (printer.bad > 0) process.stderr.write(`keyrack: ${printer.bad} line${printer.bad === 1 ? '' : 's'} of the audit log could not be read\n`);
     return 0;
   }

@@ -4,13 +4,18 @@ import { bumpGeneration } from '../generation.js';
 import { dropHeld } from '../held.js';
 import { assertKeyName } from '../env/names.js';
 import { loadRegistry, updateRegistry } from '../registry.js';
+import { closest } from '../suggest.js';
 import { removeLocalValue } from '../storekeys.js';
 
 export async function run(key: string): Promise<number | void> {
   const env = process.env;
   assertKeyName(key);
-  const entry = loadRegistry(env).keys[key];
-  if (!entry) throw new UserError(`no key ${key} in the registry (keyrack list shows the keys)`);
+  const reg = loadRegistry(env);
+  const entry = reg.keys[key];
+  if (!entry) {
+    const near = closest(key, Object.keys(reg.keys));
+    throw new UserError(`${key} is absent: nothing to remove${near ? ` — did you mean ${near}?` : ''} (keyrack list shows your keys)`);
+  }
   // Vault first: if that fails the registry still points at the value, so rm can be retried.
   removeLocalValue(key, entry.vault, env);
   updateRegistry(env, (r) => {

@@ -1,12 +1,13 @@
 /**
  * `keyrack status [--json]`: the daemon, this login session, how callers are
  * checked, the keys held (names and time left — never values), and the current
- * manifest's keys as ready / locked / absent, with its trust.
+ * manifest's keys as ready / locked / absent, with its trust — in the words of
+ * env/readiness.ts, the ones every command and the hook use.
  *
  * JSON schema (stable; fields are only ever added; documented in docs/json.md):
  * {
- *   "version": 1,
- *   "schema": 1,                       // the same, under its first name
+ *   "version": 2,
+ *   "schema": 2,                       // the same, under its first name
  *   "session": number | null,          // this process's audit session id; null = unset (uid-only)
  *   "socket": string,                  // the socket of the daemon serving this shell (else this session's)
  *   "daemon": null | {                 // null: not running
@@ -24,20 +25,22 @@
  *              "idleMs"?: number }],                      // unlock --idle: dropped once unused this long
  *   "manifest": null | {
  *     "path": string,
- *     "trust": "allowed" | "denied" | "untrusted",
+ *     "trust": "allowed" | "denied" | "untrusted" | "changed",
  *     "entries": [{ "env": string, "key": string, "optional": boolean,
  *                   "state": "ready" | "locked" | "absent" }]
  *   },
  *   "manifestError": string | null     // a manifest that fails to parse
  * }
- * ready: held by the daemon, or an os.direct key with a value; locked: in the
- * registry but not unlocked; absent: not in the registry (or an os.direct key
- * with no value).
+ * ready: held by the daemon, or a local key with a value; locked: registered, not
+ * unlocked; absent: not in the registry, or its local vault holds no value for it.
+ * Version 2 (was 1): a manifest edited since it was allowed is "changed", no longer
+ * "untrusted"; an os.secure key whose file is gone is "absent", no longer "locked".
  */
 import { messageOf } from '../errors.js';
 import { loadManifest, type Manifest } from '../env/manifest.js';
+import { keyStates, words, type KeyState } from '../env/readiness.js';
 import { currentDir } from '../env/scope.js';
-import { printable, printableJson } from '../printable.js';
+import { forHumans, printableJson } from '../printable.js';
 import { sessionId, socketPath } from '../paths.js';
 import { loadRegistry } from '../registry.js';
 import { trustOf, type Trust } from '../env/trust.js';
@@ -45,11 +48,12 @@ import { withDaemon } from '../daemon/client.js';
 import { formatDuration } from '../duration.js';
 import type { DaemonStatus } from '../daemon/protocol.js';
 
-type State = 'ready' | 'locked' | 'absent';
+type State = KeyState;
+
 
 export interface StatusJson {
-  version: 1;
-  schema: 1;
+  version: 2;
+  schema: 2;
   session: number | null;
   socket: string;
   daemon: null | Omit<DaemonStatus, 'keys' | 'socket' | 'gen'>;
@@ -63,7 +67,7 @@ async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
   const st = got?.st;
   const now = Date.now();
   const out: StatusJson = {
-    version: 1, schema: 1, session: sessionId(), socket: got?.path ?? socketPath(env, false), daemon: null, keys: [], manifest: null, manifestError: null,
+    version: 2, schema: 2, session: sessionId(), socket: got?.path ?? socketPath(env, false), daemon: null, keys: [], manifest: null, manifestError: null,
   };
   if (st) {
     out.daemon = {
@@ -81,19 +85,11 @@ async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
   if (m) {
     const reg = loadRegistry(env);
     const held = new Set(out.keys.map((k) => k.name));
-    const directNames = m.entries.filter((e) => reg.keys[e.key]?.vault === 'os.direct').map((e) => e.key);
-    const direct = directNames.length > 0 ? (await import('../vaults/direct.js')).readDirect(directNames, env) : new Map<string, string>();
+    const states = await keyStates(m.entries.map((e) => e.key), reg, held, env);
     out.manifest = {
       path: m.path,
       trust: trustOf(m, env),
-      entries: m.entries.map((e) => {
-        const entry = reg.keys[e.key];
-        let state: State;
-        if (!entry) state = 'absent';
-        else if (entry.vault === 'os.direct') state = direct.has(e.key) ? 'ready' : 'absent';
-        else state = held.has(e.key) ? 'ready' : 'locked';
-        return { env: e.env, key: e.key, optional: e.optional, state };
-      }),
+      entries: m.entries.map((e) => ({ env: e.env, key: e.key, optional: e.optional, state: states.get(e.key)! })),
     };
   }
   return out;
@@ -107,10 +103,14 @@ function text(s: StatusJson): string {
     row('daemon', `running, pid ${d.pid}, up ${formatDuration(Date.now() - d.startedAt)}${d.dumpable === false ? ', non-dumpable' : ', DUMPABLE'}`);
     if (d.shared) {
       row('session', `user-wide daemon (uid-only): serves every login session of your uid${s.session === null ? '' : `; this shell is in session ${s.session}`}`);
+      row('check', d.check);
+    } else if (d.session === null) {
+      // Said once: the check is uid-only for the same reason.
+      row('session', `uid-only: no audit session id, so any process of your uid may ask (checked: ${d.check.replace(/ only \(uid-only[^)]*\)$/, '')})`);
     } else {
-      row('session', d.session === null ? 'uid-only: no audit session id' : String(d.session));
+      row('session', String(d.session));
+      row('check', d.check);
     }
-    row('check', d.check);
   } else {
     row('daemon', 'not running (keyrack unlock starts it)');
     row('session', s.session === null ? 'uid-only: no audit session id' : String(s.session));
@@ -130,8 +130,7 @@ function text(s: StatusJson): string {
   if (s.manifestError) row('manifest', `error: ${s.manifestError}`);
   else if (!s.manifest) row('manifest', 'none in this directory or above');
   else {
-    const t = s.manifest.trust === 'allowed' ? 'allowed' : s.manifest.trust === 'denied' ? 'denied — run keyrack allow to use it' : 'untrusted — run keyrack allow';
-    row('manifest', `${s.manifest.path} (${t})`);
+    row('manifest', `${s.manifest.path} (${words.trust(s.manifest.trust)})`);
     const label = (e: { env: string; key: string; optional: boolean }) => `${e.env}${e.optional ? '?' : ''}${e.key !== e.env ? ` <- ${e.key}` : ''}`;
     const w = Math.max(...s.manifest.entries.map((e) => label(e).length), 0);
     for (const e of s.manifest.entries) {
@@ -144,6 +143,6 @@ function text(s: StatusJson): string {
 export async function run(o: { json: boolean }): Promise<number | void> {
   const s = await collect(process.env);
   // Paths (the manifest's, the socket's) are directories' names: escaped, line by line.
-  process.stdout.write(o.json ? printableJson(JSON.stringify(s, null, 2)) + '\n' : text(s).split('\n').map(printable).join('\n'));
+  process.stdout.write(o.json ? printableJson(JSON.stringify(s, null, 2)) + '\n' : text(s).split('\n').map((l) => forHumans(l)).join('\n'));
   return s.manifestError ? 2 : 0;
 }

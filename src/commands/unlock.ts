@@ -13,7 +13,8 @@ import { readPassphrase } from '../input.js';
 import { loadManifest } from '../env/manifest.js';
 import { currentDir } from '../env/scope.js';
 import { assertKeyName } from '../env/names.js';
-import { printable } from '../printable.js';
+import { words } from '../env/readiness.js';
+import { closest } from '../suggest.js';
 import { loadRegistry, type VaultId } from '../registry.js';
 import { durationFlag, formatDuration } from '../duration.js';
 import { startDaemon, type RequestBody } from '../daemon/client.js';
@@ -22,8 +23,7 @@ import { DEFAULT_TTL_MS } from '../daemon/store.js';
 import { vaultFor } from '../vaults/index.js';
 import { WrongPassphrase } from '../vaults/secure.js';
 import type { FetchContext, KeyRef } from '../vaults/vault.js';
-
-const say = (msg: string) => process.stderr.write(`keyrack: ${printable(msg)}\n`);
+import { say } from '../say.js';
 
 /** The keys to unlock, each marked required or not (optional manifest entries). */
 function targets(keys: string[], all: boolean, registryKeys: string[]): Map<string, boolean> {
@@ -55,10 +55,16 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
   const failures: Array<{ name: string; why: string; required: boolean; wrong?: boolean }> = [];
   const groups = new Map<VaultId, KeyRef[]>();
   let direct = 0;
+  /** Required keys never set: one line for all of them, with "did you mean". */
+  const absent: string[] = [];
+  const near = new Map<string, string>();
   for (const [name, required] of wanted) {
     const entry = reg.keys[name];
     if (!entry) {
-      if (required) failures.push({ name, why: `not in the registry — keyrack set ${name}`, required });
+      if (!required) continue;
+      absent.push(name);
+      const n = closest(name, Object.keys(reg.keys));
+      if (n !== undefined) near.set(name, n);
       continue;
     }
     if (entry.vault === 'os.direct') {
@@ -137,15 +143,16 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
   if (wrongPassphrase) {
     say('wrong passphrase — nothing from os.secure was unlocked');
   }
+  if (absent.length > 0) say(words.absent(absent, 'sentence', near));
   for (const f of failures) if (f.wrong !== true) say(`${f.name}: ${f.why}`);
   if (names.length > 0) {
     const shorter = names.filter((n) => put[n]!.expiresAt !== undefined && put[n]!.expiresAt! < now + ttlMs)
       .map((n) => `${n} until its vault expiry in ${formatDuration(put[n]!.expiresAt! - now)}`);
     const idle = idleMs === undefined ? '' : `, or until unused for ${formatDuration(idleMs)}`;
     say(`unlocked ${names.length} key${names.length === 1 ? '' : 's'} for ${formatDuration(ttlMs)}${idle}${shorter.length ? ` (${shorter.join(', ')})` : ''}`);
-  } else if (failures.length === 0) {
+  } else if (failures.length === 0 && absent.length === 0) {
     say(direct > 0 ? 'nothing to unlock (os.direct keys need no unlock)' : 'nothing to unlock');
   }
-  if (wrongPassphrase || failures.some((f) => f.required)) return 2;
+  if (wrongPassphrase || absent.length > 0 || failures.some((f) => f.required)) return 2;
   return 0;
 }

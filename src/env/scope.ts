@@ -16,6 +16,7 @@ import { loadRegistry } from '../registry.js';
 import { trustOf, type Trust } from './trust.js';
 import { UserError } from '../errors.js';
 import type { HeldKey } from '../secret.js';
+import { closest } from '../suggest.js';
 
 export interface Scope {
   /** The manifest in effect; null with --key or when there is none. */
@@ -28,6 +29,8 @@ export interface Scope {
   locked: string[];
   /** Required keys that are not in the registry, or have no os.direct value. */
   absent: string[];
+  /** For an absent key named like a registered one (a typo): that one, for "did you mean". */
+  near: Map<string, string>;
   /** Entries that cannot be honoured, one short reason each (no values). */
   problems: string[];
 }
@@ -84,7 +87,7 @@ export function entriesFromKeys(keys: string[]): ManifestEntry[] {
 }
 
 const empty = (manifest: Manifest | null, trust: Trust | null): Scope => ({
-  manifest, trust, vars: new Map(), locked: [], absent: [], problems: [],
+  manifest, trust, vars: new Map(), locked: [], absent: [], near: new Map(), problems: [],
 });
 
 /** Fetches held values by key name; null when there is no daemon. */
@@ -129,7 +132,10 @@ async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, { ge
   for (const e of entries) {
     const reg = registry.keys[e.key];
     if (!reg) {
-      if (!e.optional) scope.absent.push(e.key);
+      if (e.optional) continue;
+      scope.absent.push(e.key);
+      const near = closest(e.key, Object.keys(registry.keys));
+      if (near !== undefined) scope.near.set(e.key, near);
       continue;
     }
     if (reg.vault === 'aws.sso' && e.env !== e.key) {

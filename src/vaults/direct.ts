@@ -67,7 +67,7 @@ export function readDirect(names: readonly string[], env: Env = process.env): Ma
 }
 
 export function missingDirect(name: string, env: Env): UserError {
-  return new UserError(`${name} has no value in the os.direct vault (${files.directVault(env)}); keyrack set ${name} --vault os.direct`);
+  return new UserError(`${name} is absent: the os.direct vault (${files.directVault(env)}) holds no value for it — run keyrack set ${name}`);
 }
 
 export const vault: Vault = {

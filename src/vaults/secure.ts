@@ -111,7 +111,7 @@ async function openIdentity(passphrase: string, env: Env): Promise<string> {
 async function decryptKey(d: Decrypter, name: string, env: Env): Promise<Fetched | Error> {
   const path = files.secureKey(name, env);
   const sealed = readIfExists(path);
-  if (sealed === undefined) return new UserError(`${name} has no os.secure value (${path} is missing); keyrack set ${name}`);
+  if (sealed === undefined) return new UserError(`${name} is absent: ${path} is missing — run keyrack set ${name}`);
   try {
     const plain = await d.decrypt(sealed);
     try {

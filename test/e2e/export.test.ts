@@ -41,7 +41,7 @@ test('enter, stay, leave: set, quiet when unchanged, unset; a hint is said once'
   assert.deepEqual(enter.json!.set, { A: 'value a', B: 'value b' });
   assert.deepEqual(enter.json!.save, ['A', 'B']);
   assert.match(enter.json!.state, /^1 @[0-9a-f]{8} A:[0-9a-f]{16} B:[0-9a-f]{16} ![0-9a-f]{8}$/);
-  assert.equal(enter.stderr, 'keyrack: +A +B; NOT_SET_UP not set up — run keyrack set NOT_SET_UP\n');
+  assert.equal(enter.stderr, 'keyrack: +A +B; NOT_SET_UP absent — run keyrack set NOT_SET_UP\n');
   assert.ok(!enter.json!.state.includes('value'), 'the state holds no value');
 
   const shellEnv = { A: 'value a', B: 'value b', KEYRACK_STATE: enter.json!.state };
@@ -82,13 +82,13 @@ test('untrusted: nothing set, hint once; denied: a short note; a broken manifest
   await ready;
   const first = await exportIn(dirs.u);
   assert.deepEqual(first.json!.set, {});
-  assert.equal(first.stderr, 'keyrack: .keyrack is not allowed — run keyrack allow\n');
+  assert.equal(first.stderr, 'keyrack: .keyrack is untrusted — run keyrack allow\n');
   const second = await exportIn(dirs.u, { KEYRACK_STATE: first.json!.state });
   assert.equal(second.stderr, '');
 
   await ok(['deny', dirs.u]);
   const denied = await exportIn(dirs.u, { KEYRACK_STATE: first.json!.state });
-  assert.equal(denied.stderr, 'keyrack: .keyrack is denied — keyrack allow to use it\n');
+  assert.equal(denied.stderr, 'keyrack: .keyrack is denied — run keyrack allow to use it\n');
 
   const enter = await exportIn(dirs.p);
   const m = join(dirs.p, '.keyrack');

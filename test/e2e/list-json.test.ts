@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyrack, ROOT, sandbox, type Sandbox } from '../helpers.ts';
 
@@ -17,12 +17,12 @@ const FIELDS: Record<string, string[]> = {
   'aws.sso': ['name', 'vault', 'profile', 'state'],
 };
 
-/** Checks a document against the version-1 schema; returns its keys. */
+/** Checks a document against the version-2 schema; returns its keys. */
 function checkSchema(doc: unknown): Array<Record<string, string>> {
   assert.ok(typeof doc === 'object' && doc !== null && !Array.isArray(doc));
   const d = doc as Record<string, unknown>;
   assert.deepEqual(Object.keys(d), ['version', 'keys']);
-  assert.equal(d.version, 1);
+  assert.equal(d.version, 2);
   assert.ok(Array.isArray(d.keys));
   const keys = d.keys as Array<Record<string, string>>;
   for (const k of keys) {
@@ -30,7 +30,7 @@ function checkSchema(doc: unknown): Array<Record<string, string>> {
     assert.deepEqual(Object.keys(k), FIELDS[k.vault!], `fields of a ${k.vault} key`);
     for (const v of Object.values(k)) assert.equal(typeof v, 'string');
     assert.match(k.name!, /^[A-Za-z_][A-Za-z0-9_.-]*$/);
-    assert.ok(k.vault === 'os.direct' ? k.state === 'stored' : k.state === 'locked' || k.state === 'unlocked', `${k.name}: ${k.state}`);
+    assert.ok(['ready', 'locked', 'absent'].includes(k.state!), `${k.name}: ${k.state}`);
   }
   const names = keys.map((k) => k.name!);
   assert.deepEqual(names, [...names].sort(), 'sorted by name');
@@ -64,11 +64,21 @@ describe('list --json schema', () => {
     const keys = checkSchema(JSON.parse(r.stdout));
     assert.deepEqual(keys, [
       { name: 'AWS_PROD', vault: 'aws.sso', profile: 'prod', state: 'locked' },
-      { name: 'A_SECURE_HELD', vault: 'os.secure', state: 'unlocked' },
-      { name: 'D.direct', vault: 'os.direct', state: 'stored' },
+      { name: 'A_SECURE_HELD', vault: 'os.secure', state: 'ready' },
+      { name: 'D.direct', vault: 'os.direct', state: 'ready' },
       { name: 'OP', vault: '1password', ref: 'op://Private/npm/token', state: 'locked' },
       { name: 'b_secure', vault: 'os.secure', state: 'locked' },
     ]);
+    // A local key whose vault lost its value is absent (unlock could not get it), in list and status alike.
+    const file = join(sb.env.XDG_DATA_HOME!, 'keyrack', 'secure', 'keys', 'b_secure.age');
+    const saved = readFileSync(file);
+    rmSync(file);
+    try {
+      const gone = checkSchema(JSON.parse((await keyrack(['list', '--json'], { env: sb.env })).stdout));
+      assert.equal(gone.find((k) => k.name === 'b_secure')!.state, 'absent');
+    } finally {
+      writeFileSync(file, saved);
+    }
     await keyrack(['daemon', 'stop'], { env: sb.env });
   });
 
@@ -91,7 +101,7 @@ describe('list --json schema', () => {
     const documented = [...section.matchAll(/^\| `([a-z[\].]+)` \|/gm)].map((m) => m[1]!.replace('keys[].', ''));
     const printed = new Set(['version', 'keys', ...Object.values(FIELDS).flat()]);
     assert.deepEqual(new Set(documented), printed);
-    for (const word of [...Object.keys(FIELDS), 'unlocked', 'locked', 'stored']) assert.ok(section.includes(`\`${word}\``), word);
+    for (const word of [...Object.keys(FIELDS), 'ready', 'locked', 'absent']) assert.ok(section.includes(`\`${word}\``), word);
     // The example parses and passes the schema check.
     const example = /```json\n([\s\S]*?)```/.exec(section);
     assert.ok(example);

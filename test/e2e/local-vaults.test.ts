@@ -70,8 +70,8 @@ describe('local vaults', () => {
     const list = await keyrack(['list', '--json'], { env: sb.env });
     assert.equal(list.code, 0, list.stderr);
     const parsed = JSON.parse(list.stdout) as { version: number; keys: unknown[] };
-    assert.equal(parsed.version, 1);
-    assert.deepEqual(parsed.keys.find((k) => (k as { name: string }).name === 'PLAIN'), { name: 'PLAIN', vault: 'os.direct', state: 'stored' });
+    assert.equal(parsed.version, 2);
+    assert.deepEqual(parsed.keys.find((k) => (k as { name: string }).name === 'PLAIN'), { name: 'PLAIN', vault: 'os.direct', state: 'ready' });
     assert.ok(!list.stdout.includes('quoted'), 'list never prints values');
 
     const rm = await keyrack(['rm', 'PLAIN'], { env: sb.env });
@@ -79,7 +79,7 @@ describe('local vaults', () => {
     assert.ok(!readFileSync(files.directVault(sb.env), 'utf8').includes('quoted'), 'the value left the vault file');
     const gone = await keyrack(['get', 'PLAIN'], { env: sb.env });
     assert.equal(gone.code, 2);
-    assert.match(gone.stderr, /no key PLAIN; keyrack set PLAIN/);
+    assert.match(gone.stderr, /PLAIN is absent — run keyrack set PLAIN/);
     const rmAgain = await keyrack(['rm', 'PLAIN'], { env: sb.env });
     assert.equal(rmAgain.code, 2);
   });
@@ -104,7 +104,7 @@ describe('local vaults', () => {
     assert.deepEqual(got.get('SEC_A'), { value: TRICKY });
     assert.deepEqual(got.get('SEC_B'), { value: 'second' });
     const missing = got.get('SEC_MISSING');
-    assert.ok(missing instanceof UserError && /SEC_MISSING has no os.secure value/.test(missing.message));
+    assert.ok(missing instanceof UserError && /SEC_MISSING is absent: \S+SEC_MISSING\.age is missing — run keyrack set SEC_MISSING/.test(missing.message));
 
     // Without the daemon holding it, get says how to unlock it.
     const get = await keyrack(['get', 'SEC_A'], { env: sb.env });
@@ -142,7 +142,7 @@ describe('local vaults', () => {
     const get = await keyrack(['get', 'SEC_A'], { env: sb.env });
     assert.equal(get.code, 0, get.stderr);
     assert.equal(get.stdout, `${TRICKY}\n`);
-    assert.match((await keyrack(['list'], { env: sb.env })).stdout, /^SEC_A\s+os\.secure\s+-\s+unlocked$/m);
+    assert.match((await keyrack(['list'], { env: sb.env })).stdout, /^SEC_A\s+os\.secure\s+-\s+ready$/m);
 
     const reset = await keyrack(['set', 'SEC_A'], { env: sb.env, input: 'rotated' });
     assert.equal(reset.code, 0, reset.stderr);
@@ -271,7 +271,7 @@ describe('before init', () => {
       try {
         const l = await keyrack(['list', '--json'], { env: empty.env });
         assert.equal(l.code, 0);
-        assert.deepEqual(JSON.parse(l.stdout), { version: 1, keys: [] });
+        assert.deepEqual(JSON.parse(l.stdout), { version: 2, keys: [] });
       } finally {
         empty.cleanup();
       }

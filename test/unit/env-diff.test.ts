@@ -120,7 +120,7 @@ test('an untrusted manifest sets nothing, asks nothing and says how to allow it'
     const r = await computeExport({ ...t.env }, { dir: proj, getHeld: held.get });
     assert.deepEqual(r.changes.set, []);
     assert.deepEqual(held.asked, []);
-    assert.equal(r.message, '.keyrack is not allowed — run keyrack allow');
+    assert.equal(r.message, '.keyrack is untrusted — run keyrack allow');
   } finally {
     t.cleanup();
   }
@@ -204,6 +204,24 @@ test('a registry that breaks while in a project unloads its keys (exit 2) rather
     assert.deepEqual(r.changes.unset, ['A', 'B']);
     assert.equal(r.code, 2);
     assert.match(r.message, /^-A -B; \S+registry\.json is not valid JSON.* — so this directory's keys are not loaded$/);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('keys never set: one line for all of them, with did you mean, said once — not again when another hint changes', async () => {
+  const t = tempEnv();
+  try {
+    t.register({ GITHUB_TOKEN: 'os.secure', B: 'os.direct' });
+    t.direct({ B: 'bee' });
+    const proj = t.project('p', 'GITHUB_TOKN\nX1\nX2\nGITHUB_TOKEN\nB\n');
+    const first = await computeExport({ ...t.env }, { dir: proj, getHeld: fakeHeld({}).get });
+    assert.equal(first.message, '+B; GITHUB_TOKEN locked — run keyrack unlock; ' +
+      '3 keys absent (GITHUB_TOKN, X1, X2) — run keyrack set KEY; did you mean GITHUB_TOKEN for GITHUB_TOKN?');
+    const unlocked = await computeExport({ ...t.env, B: 'bee', KEYRACK_STATE: first.changes.state }, { dir: proj, getHeld: fakeHeld({ GITHUB_TOKEN: 'gh' }).get });
+    assert.equal(unlocked.message, '+GITHUB_TOKEN', 'the absent keys were said already');
+    const locked = await computeExport({ ...t.env, B: 'bee', GITHUB_TOKEN: 'gh', KEYRACK_STATE: unlocked.changes.state }, { dir: proj, getHeld: fakeHeld({}).get });
+    assert.equal(locked.message, '-GITHUB_TOKEN; GITHUB_TOKEN locked — run keyrack unlock');
   } finally {
     t.cleanup();
   }
