@@ -33,7 +33,9 @@ async function waitFor(path: string): Promise<void> {
 
 test('a shell in a login session uses the user-wide daemon when its session has none', { skip: needsRoot('needs root to create audit sessions') }, async () => {
   const sb = sandbox();
-  registerKey(sb, 'A');
+  // A real os.secure key (identity and file), so doctor has nothing to fail on but the daemon's warning.
+  assert.equal((await keyrack(['init'], { env: sb.env, input: 'pw\n' })).code, 0);
+  assert.equal((await keyrack(['set', 'A'], { env: sb.env, input: 'alpha\n' })).code, 0);
   const userSock = join(sb.env.XDG_RUNTIME_DIR!, 'keyrack.u0.sock');
   // As systemd --user would: no session, in the foreground, the flag set.
   const daemon = spawn(process.execPath, [KEYRACK, 'daemon', 'run'], { env: { ...sb.env, KEYRACK_USER_DAEMON: '1' }, stdio: 'ignore', detached: true });
@@ -71,7 +73,7 @@ test('a shell in a login session uses the user-wide daemon when its session has 
     assert.equal(st.daemon.shared, true);
     assert.equal(st.socket, userSock);
     assert.match(r.stdout, /^alpha$/m);
-    assert.match(r.stdout, /^export A=alpha$/m);
+    assert.match(r.stdout, /^export A='alpha'$/m);
     assert.match(r.stdout, /^fast: 0$/m);
     assert.match(r.stdout, /^hooks woken$/m, 'a change bumps the generation file of the session that used it');
     assert.match(r.stdout, /^get after lock: 2$/m);
