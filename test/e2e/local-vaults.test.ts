@@ -37,7 +37,8 @@ describe('local vaults', () => {
     sb = sandbox();
     const r = await keyrack(['init'], { env: sb.env, input: `${PASS}\n` });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /public key: age1[0-9a-z]+/);
+    assert.equal(r.stdout, '', 'a message, on stderr');
+    assert.match(r.stderr, /^keyrack: created the os\.secure identity ~\/\S+identity\.age \(encrypted with your passphrase\); public key age1[0-9a-z]+$/m);
   });
   after(() => sb.cleanup());
 
