@@ -8,7 +8,7 @@
 import { UserError } from './errors.js';
 import { printable } from './printable.js';
 import { closest } from './suggest.js';
-import { choices, type CommandSpec, type OptionSpec } from './commands/table.js';
+import { OPTION_HINTS, choices, type CommandSpec, type OptionSpec } from './commands/table.js';
 
 /** What a command was given. */
 export interface Parsed {
@@ -29,7 +29,8 @@ export function asksHelp(words: readonly string[]): boolean {
 function unknownOption(spec: CommandSpec, flag: string): UserError {
   const near = closest(flag, spec.options.map((o) => o.flag));
   const known = spec.options.length ? ` (${spec.options.map((o) => o.flag).join(', ')})` : ' (it takes none)';
-  return new UserError(`${spec.name}: unknown option ${printable(flag)}${near ? ` — did you mean ${near}?` : known}; see keyrack help ${spec.name}`);
+  const hint = OPTION_HINTS[flag];
+  return new UserError(`${spec.name}: unknown option ${printable(flag)}${near ? ` — did you mean ${near}?` : known}${hint ? `; ${hint}` : ''}; see keyrack help ${spec.name}`);
 }
 
 function needsValue(spec: CommandSpec, o: OptionSpec): UserError {

@@ -16,9 +16,11 @@ type Runner = (p: Parsed) => Promise<number | void>;
 /** One runner per row of the command table: the module, and what it is given. */
 const RUN: Record<string, Runner> = {
   init: async () => (await import('./commands/init.js')).run(),
+  passwd: async () => (await import('./commands/passwd.js')).run(),
   set: async (p) => (await import('./commands/set.js')).run(p.args[0]!, {
-    vault: valueOf(p, '--vault'), ref: valueOf(p, '--ref'), profile: valueOf(p, '--profile'),
+    vault: valueOf(p, '--vault'), ref: valueOf(p, '--ref'), profile: valueOf(p, '--profile'), downgrade: has(p, '--downgrade'),
   }),
+  mv: async (p) => (await import('./commands/mv.js')).run(p.args[0]!, { vault: valueOf(p, '--vault'), downgrade: has(p, '--downgrade') }),
   get: async (p) => (await import('./commands/get.js')).run(p.args[0]!),
   list: async (p) => (await import('./commands/list.js')).run({ json: has(p, '--json'), names: has(p, '--names') }),
   rm: async (p) => (await import('./commands/rm.js')).run(p.args[0]!),
@@ -35,11 +37,13 @@ const RUN: Record<string, Runner> = {
   doctor: async () => (await import('./commands/doctor.js')).run(),
   // `-` is stdin: import reads fd 0 itself for /dev/stdin.
   import: async (p) => (await import('./commands/import.js')).run(p.args[0] === '-' ? '/dev/stdin' : p.args[0]!, {
-    vault: valueOf(p, '--vault'), force: has(p, '--force'),
+    vault: valueOf(p, '--vault'), force: has(p, '--force'), downgrade: has(p, '--downgrade'),
   }),
   log: async (p) => (await import('./commands/log.js')).run({
     follow: has(p, '--follow'), json: has(p, '--json'), refused: has(p, '--refused'), keys: valuesOf(p, '--key'), since: valueOf(p, '--since'),
   }),
+  backup: async (p) => (await import('./commands/backup.js')).run(p.args[0]!),
+  restore: async (p) => (await import('./commands/restore.js')).run(p.args[0]!, { force: has(p, '--force') }),
   completion: async (p) => (await import('./commands/completion.js')).run(p.args[0]!),
   help: async (p) => (await import('./commands/help.js')).run(p.args[0]),
 };

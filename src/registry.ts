@@ -28,7 +28,8 @@ export function isVaultId(v: string): v is VaultId {
   return (VAULTS as readonly string[]).includes(v);
 }
 
-function parse(path: string, raw: unknown): Registry {
+/** Checks a parsed registry document (`path` names it in errors): a backup's is checked so before it is restored. */
+export function parseRegistry(path: string, raw: unknown): Registry {
   const bad = (why: string) => unusableFile(path, why);
   if (!isRecord(raw)) throw bad('expected a JSON object');
   if (raw.version !== 1) throw bad(`unsupported version ${JSON.stringify(raw.version)} (expected 1)`);
@@ -51,7 +52,7 @@ export function loadRegistry(env: Env = process.env): Registry {
   const path = files.registry(env);
   const raw = readJsonFile(path);
   if (raw === undefined) return { version: 1, keys: Object.create(null) as Record<string, RegistryEntry> };
-  return parse(path, raw);
+  return parseRegistry(path, raw);
 }
 
 /** Runs fn with an exclusive lock on the registry; released even on SIGKILL (flock). */

@@ -8,7 +8,8 @@ import { dropHeld } from '../held.js';
 import { readSecret } from '../input.js';
 import { ENV_NAME, assertKeyName } from '../env/names.js';
 import { isVaultId, loadRegistry, VAULTS, type RegistryEntry, type VaultId } from '../registry.js';
-import { isValueVault, storeReference, storeValues } from '../storekeys.js';
+import { DowngradeRefused, downgradeWarning, isDowngrade, isValueVault, storeReference, storeValues } from '../storekeys.js';
+import { say } from '../say.js';
 import { vaultFor } from '../vaults/index.js';
 
 function entryFor(key: string, vault: VaultId, o: { ref?: string; profile?: string }): RegistryEntry {
@@ -28,16 +29,22 @@ function entryFor(key: string, vault: VaultId, o: { ref?: string; profile?: stri
   return { vault };
 }
 
-export async function run(key: string, o: { vault?: string; ref?: string; profile?: string }): Promise<number | void> {
+export async function run(key: string, o: { vault?: string; ref?: string; profile?: string; downgrade?: boolean }): Promise<number | void> {
   const env = process.env;
   assertKeyName(key);
   // A JSON object cannot hold this name as a plain key (it sets the prototype).
   if (key === '__proto__') throw new UserError('__proto__ is reserved; choose another key name');
-  const vaultId = o.vault ?? 'os.secure';
-  if (!isVaultId(vaultId)) throw new UserError(`unknown vault '${vaultId}'; use one of ${VAULTS.join(', ')}`);
-  const entry = entryFor(key, vaultId, o);
+  if (o.vault !== undefined && !isVaultId(o.vault)) throw new UserError(`unknown vault '${o.vault}'; use one of ${VAULTS.join(', ')}`);
   // A registry that fails to parse stops us before anything is stored.
-  loadRegistry(env);
+  const existing = loadRegistry(env).keys[key];
+  // Rotating a key keeps it where it is; only --vault (or keyrack mv) moves it.
+  if (o.vault === undefined && existing && !isValueVault(existing.vault) && o.ref === undefined && o.profile === undefined) {
+    throw new UserError(`${key} is a ${existing.vault} key, which keeps a reference, not a value: give ${existing.vault === 'aws.sso' ? '--profile' : '--ref'} to change where it points, or --vault os.secure to store a value instead`);
+  }
+  const vaultId = (o.vault ?? existing?.vault ?? 'os.secure') as VaultId;
+  const entry = entryFor(key, vaultId, o);
+  // Before asking for the value: a downgrade needs the flag (checked again under the lock).
+  if (existing && isDowngrade(existing.vault, vaultId) && o.downgrade !== true) throw new DowngradeRefused([[key, existing.vault]], vaultId);
 
   let previous: RegistryEntry | undefined;
   if (isValueVault(vaultId)) {
@@ -46,7 +53,7 @@ export async function run(key: string, o: { vault?: string; ref?: string; profil
       (await import('../vaults/secure.js')).checkReady(env);
     }
     const value = await readSecret(`Value for ${key} (hidden): `, `the value for ${key}`);
-    previous = (await storeValues(vaultId, new Map([[key, value]]), env, { overwrite: true })).get(key);
+    previous = (await storeValues(vaultId, new Map([[key, value]]), env, { overwrite: true, downgrade: o.downgrade === true })).get(key);
   } else {
     const vault = await vaultFor(vaultId);
     const why = vault.validate?.(entry);
@@ -58,6 +65,7 @@ export async function run(key: string, o: { vault?: string; ref?: string; profil
   const wasHeld = await dropHeld(key, env);
   bumpGeneration(env);
   const where = entry.ref ? ` (${entry.ref})` : entry.profile ? ` (profile ${entry.profile})` : '';
-  process.stderr.write(`keyrack: stored ${key} in ${vaultId}${where}${previous && previous.vault !== vaultId ? ` (moved from ${previous.vault})` : ''}\n`);
-  if (wasHeld) process.stderr.write(`keyrack: the daemon held the old value of ${key}; locked it — keyrack unlock ${key} to load the new one\n`);
+  say(`stored ${key} in ${vaultId}${where}${previous && previous.vault !== vaultId ? ` (moved from ${previous.vault})` : ''}`);
+  if (previous && isDowngrade(previous.vault, vaultId)) say(downgradeWarning([key], previous.vault, env));
+  if (wasHeld) say(`the daemon held the old value of ${key}; locked it — keyrack unlock ${key} to load the new one`);
 }

@@ -83,21 +83,31 @@ export function describeChoices(kind: ValueKind): string[] {
 
 const json: OptionSpec = { flag: '--json', summary: 'one JSON document on stdout (docs/json.md)' };
 const keyArg: ArgSpec = { name: 'KEY', kind: 'key' };
+const downgrade: OptionSpec = {
+  flag: '--downgrade', summary: 'allow a key kept encrypted to move to a vault that keeps it in plaintext (os.direct); warns',
+};
 
 export const COMMANDS: readonly CommandSpec[] = [
   { name: 'init', summary: 'Create the os.secure identity, protected by a passphrase (asked twice)', args: [], options: [],
     details: ['On a terminal the passphrase is asked twice; otherwise it is the one line of stdin.'] },
+  { name: 'passwd', summary: 'Change the os.secure passphrase (the current one, then the new one twice)', args: [], options: [],
+    details: ['Re-encrypts the identity only, in one atomic write: your keys stay as they are, and the old passphrase',
+      'stops working. Not on a terminal: three lines of stdin (current, new, new).'] },
   { name: 'set', summary: 'Store a key: its value from a hidden prompt, or stdin minus one trailing newline', args: [keyArg],
     options: [
-      { flag: '--vault', value: { name: 'V', kind: 'vault' }, summary: 'where it lives (default os.secure)' },
+      { flag: '--vault', value: { name: 'V', kind: 'vault' }, summary: 'where it lives (a new key: os.secure; a key you have: where it is)' },
       { flag: '--ref', value: { name: 'op://…', kind: 'text' }, summary: '1password: the op://vault/item/field reference' },
       { flag: '--profile', value: { name: 'P', kind: 'text' }, summary: 'aws.sso: the AWS CLI profile name' },
+      downgrade,
     ],
-  },
+    details: ['Setting a key you have rotates its value where it is; --vault (or keyrack mv) moves it.'] },
   { name: 'get', summary: 'Print one key\'s value (exit 2 when it is locked or absent)', args: [keyArg], options: [] },
   { name: 'list', summary: 'The keys in the registry: vault and state, never values', args: [],
     options: [json, { flag: '--names', summary: 'key names only, one per line (for scripts and completion)' }] },
   { name: 'rm', summary: 'Remove a key from the registry and its vault', args: [keyArg], options: [] },
+  { name: 'mv', summary: 'Move a key to another vault, value and all', args: [keyArg],
+    options: [{ flag: '--vault', value: { name: 'V', kind: 'vault' }, summary: 'the vault to move it to (os.secure or os.direct)' }, downgrade],
+    details: ['The value comes from the daemon when it holds it, else from its vault (os.secure asks your passphrase).'] },
   { name: 'unlock', summary: 'Fetch keys from their vaults into the session daemon', args: [{ name: 'KEY', kind: 'key', optional: true, variadic: true }],
     options: [
       { flag: '--all', summary: 'every key in the registry' },
@@ -122,7 +132,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'import', summary: 'Store every KEY=value line of a dotenv file (all or nothing)', args: [{ name: 'FILE', kind: 'file' }],
     options: [
       { flag: '--vault', value: { name: 'V', kind: 'vault' }, summary: 'os.secure (default) or os.direct' },
-      { flag: '--force', summary: 'overwrite keys that exist' },
+      { flag: '--force', summary: 'overwrite keys that exist (they move to --vault)' },
+      downgrade,
     ],
     details: ['FILE - reads stdin: op inject -i tpl.env | keyrack import -'] },
   { name: 'log', summary: 'The audit log: which process got which key, when', args: [],
@@ -133,11 +144,24 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flag: '--follow', summary: 'keep printing new records' },
       { flag: '--json', summary: 'JSON lines, as stored' },
     ] },
+  { name: 'backup', summary: 'Write identity, registry and local vaults to one age file, under your passphrase', args: [{ name: 'FILE', kind: 'file' }], options: [],
+    details: ['Asks the os.secure passphrase once (one line of stdin when not on a terminal). FILE is created 0600,',
+      'never replaced. The real age CLI opens it: age -d FILE | tar -tv'] },
+  { name: 'restore', summary: 'Bring a backup into this HOME (a new machine)', args: [{ name: 'FILE', kind: 'file' }],
+    options: [{ flag: '--force', summary: 'replace an existing identity, registry and local vaults with the backup\'s' }],
+    details: ['Asks the passphrase the backup was made with; checks all of it before writing anything.'] },
   { name: 'completion', summary: 'Print tab completion for a shell', args: [{ name: 'SHELL', kind: 'completion-shell' }], options: [],
     details: ['bash:  eval "$(keyrack completion bash)"', 'zsh:   eval "$(keyrack completion zsh)"   (loads compinit if your .zshrc has not)',
       'fish:  keyrack completion fish | source'] },
   { name: 'help', summary: 'Help on one command, or this list', args: [{ name: 'COMMAND', kind: 'command', optional: true }], options: [] },
 ];
+
+/** Options people guess for something another command does: the unknown-option error points there. */
+export const OPTION_HINTS: Record<string, string> = {
+  '--change-passphrase': 'keyrack passwd changes the passphrase',
+  '--passwd': 'keyrack passwd changes the passphrase',
+  '--move': 'keyrack mv KEY --vault V moves a key',
+};
 
 /** The row for `name`, if there is one. */
 export function commandSpec(name: string): CommandSpec | undefined {

@@ -17,6 +17,11 @@ function load(env: Env): DirectFile {
   const path = files.directVault(env);
   const raw = readJsonFile(path);
   if (raw === undefined) return { version: 1, values: {} };
+  return checkDirect(path, raw);
+}
+
+/** Checks a parsed os.direct file (`path` names it in errors); the names of its keys, never a value, in errors. */
+export function checkDirect(path: string, raw: unknown): DirectFile {
   const bad = (why: string) => unusableFile(path, why);
   if (!isRecord(raw)) throw bad('expected a JSON object');
   if (raw.version !== 1) throw bad(`unsupported version ${JSON.stringify(raw.version)} (expected 1)`);
