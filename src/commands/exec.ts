@@ -9,7 +9,8 @@
  * the child's feet) and writes its few messages straight to fd 2.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { constants } from 'node:os';
 import { isatty } from 'node:tty';
 import { daemonHeld } from '../daemon/source.js';
@@ -44,8 +45,22 @@ async function unlockOnTty(scope: Scope, env: NodeJS.ProcessEnv, keys: string[])
   return resolveScope({ env, keys, getHeld: daemonHeld });
 }
 
+/**
+ * Whether `file` surely cannot run: no such path, or no PATH entry (relative and
+ * empty ones too, as execvp reads them) holds a file of that name. Checked before
+ * anything is unlocked, so a typo never costs a passphrase; spawn has the last word.
+ */
+function surelyMissing(file: string, env: NodeJS.ProcessEnv): boolean {
+  if (file.includes('/')) return !existsSync(file);
+  return !(env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':').some((dir) => existsSync(join(dir || '.', file)));
+}
+
 export async function run(cmd: string[], o: { keys: string[] }): Promise<number | void> {
   const env = process.env;
+  if (surelyMissing(cmd[0]!, env)) {
+    say(`${cmd[0]}: command not found`);
+    return 127;
+  }
   let scope = await resolveScope({ env, keys: o.keys, getHeld: daemonHeld });
   scope = await unlockOnTty(scope, env, o.keys);
   assertReady(scope, o.keys.length > 0, env);

@@ -97,6 +97,8 @@ class Printer {
   private readonly w: Columns = { keys: 4, pid: 3, session: 1, exe: 4 };
   private readonly c: Palette;
   bad = 0;
+  /** Records printed so far (after the filter). */
+  shown = 0;
 
   constructor(
     private readonly json: boolean,
@@ -110,6 +112,7 @@ class Printer {
   print(lines: string[]): void {
     if (this.json && !this.keep) {
       if (lines.length > 0) this.out(lines.join('\n') + '\n');
+      this.shown += lines.length;
       return;
     }
     const recs: AuditRecord[] = [];
@@ -122,6 +125,7 @@ class Printer {
         kept.push(l);
       }
     }
+    this.shown += kept.length;
     if (this.json) {
       if (kept.length > 0) this.out(kept.join('\n') + '\n');
       return;
@@ -203,6 +207,8 @@ export async function run(o: { follow: boolean; json: boolean; keys: string[]; s
   if (!o.follow) {
     if (fd !== undefined) closeSync(fd);
     if (all.length === 0) process.stderr.write(`keyrack: no audit records yet (${forHumans(path)})\n`);
+    else if (printer.shown === 0 && o.refused) process.stderr.write(`keyrack: no refused connections${o.since !== undefined ? ` in the last ${o.since}` : ''}${filter.keys ? ` for ${filter.keys.join(', ')}` : ''}\n`);
+    else if (printer.shown === 0 && (filter.keys || filter.sinceMs !== undefined)) process.stderr.write('keyrack: no records match\n');
     if (printer.bad > 0) process.stderr.write(`keyrack: ${printer.bad} line${printer.bad === 1 ? '' : 's'} of the audit log could not be read\n`);
     return 0;
   }

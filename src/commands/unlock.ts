@@ -8,7 +8,7 @@
  * tells us how long to wait before asking again (1 s, doubling, at most 30 s).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UserError, messageOf } from '../errors.js';
+import { Cancelled, UserError, messageOf } from '../errors.js';
 import { readPassphrase } from '../input.js';
 import { loadManifest } from '../env/manifest.js';
 import { currentDir } from '../env/scope.js';
@@ -17,13 +17,20 @@ import { words } from '../env/readiness.js';
 import { closest } from '../suggest.js';
 import { loadRegistry, type VaultId } from '../registry.js';
 import { durationFlag, formatDuration } from '../duration.js';
-import { startDaemon, type RequestBody } from '../daemon/client.js';
+import { startDaemon, withDaemon, type RequestBody } from '../daemon/client.js';
 import type { Fetched, Unlocked } from '../secret.js';
 import { DEFAULT_TTL_MS } from '../daemon/store.js';
 import { vaultFor } from '../vaults/index.js';
 import { WrongPassphrase } from '../vaults/secure.js';
 import type { FetchContext, KeyRef } from '../vaults/vault.js';
 import { say } from '../say.js';
+
+/** The keys the daemon holds now, with the time each has left; empty when none runs. */
+async function alreadyHeld(env: NodeJS.ProcessEnv): Promise<Map<string, number>> {
+  const st = await withDaemon(env, async (c) => (await c.request({ op: 'status' })).status);
+  const now = Date.now();
+  return new Map((st?.keys ?? []).map((k) => [k.name, Math.max(0, k.expiresAt - now)]));
+}
 
 /** The keys to unlock, each marked required or not (optional manifest entries). */
 function targets(keys: string[], all: boolean, registryKeys: string[]): Map<string, boolean> {
@@ -50,6 +57,9 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
   }
   const reg = loadRegistry(env);
   const wanted = targets(keys, o.all, Object.keys(reg.keys));
+  // What the daemon holds already is left as it is: no passphrase asked for it.
+  const heldNow = await alreadyHeld(env);
+  const kept: string[] = [];
 
   /** wrong: failed because the passphrase was wrong (said once, not per key). */
   const failures: Array<{ name: string; why: string; required: boolean; wrong?: boolean }> = [];
@@ -69,6 +79,11 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
     }
     if (entry.vault === 'os.direct') {
       direct++; // read straight from its file by get/export: nothing to unlock
+      continue;
+    }
+    const left = heldNow.get(name);
+    if (left !== undefined) {
+      kept.push(`${name} (${formatDuration(left)} left)`);
       continue;
     }
     const g = groups.get(entry.vault) ?? [];
@@ -130,6 +145,7 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
         }
       }
     } catch (e) {
+      if (e instanceof Cancelled) throw e; // Ctrl-C at the prompt: the whole unlock stops (exit 130)
       const wrong = e instanceof WrongPassphrase;
       if (wrong) wrongPassphrase = true;
       for (const { name } of refs) failures.push({ name, why: messageOf(e), required: wanted.get(name)!, wrong });
@@ -145,12 +161,13 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
   }
   if (absent.length > 0) say(words.absent(absent, 'sentence', near));
   for (const f of failures) if (f.wrong !== true) say(`${f.name}: ${f.why}`);
+  if (kept.length > 0) say(`already unlocked: ${kept.join(', ')} — keyrack lock ${kept.length === 1 ? 'it' : 'them'} first to fetch ${kept.length === 1 ? 'it' : 'them'} again`);
   if (names.length > 0) {
     const shorter = names.filter((n) => put[n]!.expiresAt !== undefined && put[n]!.expiresAt! < now + ttlMs)
       .map((n) => `${n} until its vault expiry in ${formatDuration(put[n]!.expiresAt! - now)}`);
     const idle = idleMs === undefined ? '' : `, or until unused for ${formatDuration(idleMs)}`;
     say(`unlocked ${names.length} key${names.length === 1 ? '' : 's'} for ${formatDuration(ttlMs)}${idle}${shorter.length ? ` (${shorter.join(', ')})` : ''}`);
-  } else if (failures.length === 0 && absent.length === 0) {
+  } else if (failures.length === 0 && absent.length === 0 && kept.length === 0) {
     say(direct > 0 ? 'nothing to unlock (os.direct keys need no unlock)' : 'nothing to unlock');
   }
   if (wrongPassphrase || absent.length > 0 || failures.some((f) => f.required)) return 2;
