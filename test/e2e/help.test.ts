@@ -24,8 +24,8 @@ test('bare keyrack: a short usage on stderr, exit 2; keyrack help: every command
   const all = await kr('help');
   assert.equal(all.code, 0);
   const rows = [...all.stdout.matchAll(/^ {2}([a-z]+) {2,}(\S.*)$/gm)].map((m): [string, string] => [m[1]!, m[2]!]);
-  assert.ok(rows.length >= 19, all.stdout);
-  for (const c of ['init', 'unlock', 'help']) assert.ok(rows.some(([n]) => n === c), `${c} is listed`);
+  assert.ok(rows.length >= 23, all.stdout);
+  for (const c of ['init', 'passwd', 'backup', 'restore', 'mv', 'unlock', 'help']) assert.ok(rows.some(([n]) => n === c), `${c} is listed`);
   assert.deepEqual((await kr('--help')).stdout, all.stdout);
 
   for (const [name, summary] of rows) {
@@ -43,7 +43,7 @@ test('each command\'s help lists its valid values: shells, daemon actions, vault
   assert.match((await kr('help', 'export')).stdout, /bash, zsh, fish, json/);
   const daemon = (await kr('help', 'daemon')).stdout;
   for (const a of ['start', 'stop', 'status', 'run']) assert.match(daemon, new RegExp(`^ {2}${a} +\\S`, 'm'), a);
-  for (const cmd of ['set', 'import']) {
+  for (const cmd of ['set', 'mv', 'import']) {
     const h = (await kr('help', cmd)).stdout;
     for (const v of ['os.secure', 'os.direct']) assert.match(h, new RegExp(`^ {2}${v.replace('.', '\\.')} +\\S`, 'm'), `${cmd}: ${v}`);
   }
@@ -63,6 +63,7 @@ test('options are named as typed: an unknown one is refused with its own name, a
   assert.equal(r.code, 2);
   assert.match(r.stderr, /init: unknown option --change-passphrase/);
   assert.doesNotMatch(r.stderr, /changePassphrase/);
+  assert.match(r.stderr, /keyrack passwd changes the passphrase/, 'and where the thing it was after lives');
   const near = await kr('unlock', '--tll', '1h');
   assert.match(near.stderr, /unknown option --tll — did you mean --ttl\?/);
   const missing = await kr('set', 'K', '--vault');
