@@ -177,7 +177,8 @@ describe('local vaults', () => {
   });
 
   test('moving a key to another vault removes the old copy', async () => {
-    const r = await keyrack(['set', 'SEC_B', '--vault', 'os.direct'], { env: sb.env, input: 'now plain' });
+    // Out of os.secure into plaintext: a downgrade, asked for explicitly.
+    const r = await keyrack(['set', 'SEC_B', '--vault', 'os.direct', '--downgrade'], { env: sb.env, input: 'now plain' });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /moved from os\.secure/);
     assert.ok(!existsSync(files.secureKey('SEC_B', sb.env)));
