@@ -2,10 +2,52 @@
 # Installs keyrack from this checkout: npm dependencies, the native peer-credential
 # module, the bundled CLI, and a `keyrack` link in ${PREFIX:-$HOME/.local}/bin.
 # Safe to run twice; never waits for input.
+#   ./install.sh --uninstall   stops the daemon (its memory purged), removes the
+#                              `keyrack` this checkout installed, and says what is
+#                              left (your keys, hook lines) — it deletes no key.
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(pwd)
 bindir="${PREFIX:-$HOME/.local}/bin"
+
+uninstall() {
+  local bin="$bindir/keyrack" left=()
+  if [ -x "$root/dist/keyrack.mjs" ] && command -v node >/dev/null; then
+    node "$root/dist/keyrack.mjs" daemon stop </dev/null >&2 || true
+  fi
+  # Only the keyrack this checkout put there: its link, or its launcher naming this checkout.
+  if [ -L "$bin" ] && [ "$(readlink "$bin")" = "$root/dist/keyrack.mjs" ]; then
+    rm -f "$bin" && echo "keyrack: removed $bin" >&2
+  elif [ -f "$bin" ] && grep -qF "$root/dist/keyrack.mjs" "$bin" 2>/dev/null; then
+    rm -f "$bin" && echo "keyrack: removed $bin" >&2
+  elif [ -e "$bin" ] || [ -L "$bin" ]; then
+    echo "keyrack: $bin is not this checkout's; left as it is" >&2
+  else
+    echo "keyrack: no keyrack in $bindir" >&2
+  fi
+  local rc
+  for rc in "$HOME/.bashrc" "$HOME/.zshrc" "${XDG_CONFIG_HOME:-$HOME/.config}/fish/config.fish"; do
+    if [ -f "$rc" ] && grep -q 'keyrack hook' "$rc"; then left+=("remove the keyrack hook line from $rc"); fi
+    if [ -f "$rc" ] && grep -q 'keyrack completion' "$rc"; then left+=("remove the keyrack completion line from $rc"); fi
+  done
+  local unit="${XDG_CONFIG_HOME:-$HOME/.config}/systemd/user/keyrack.service"
+  [ -f "$unit" ] && left+=("systemctl --user disable --now keyrack; rm $unit")
+  local config="${XDG_CONFIG_HOME:-$HOME/.config}/keyrack" data="${XDG_DATA_HOME:-$HOME/.local/share}/keyrack"
+  local state="${XDG_STATE_HOME:-$HOME/.local/state}/keyrack"
+  if [ -e "$config" ] || [ -e "$data" ]; then
+    left+=("nothing of yours was deleted: your keys are in $config and $data, the audit log in $state (rm -rf them to delete every key)")
+  fi
+  local l
+  for l in ${left[@]+"${left[@]}"}; do echo "keyrack: to finish: $l" >&2; done
+}
+
+if [ "${1-}" = --uninstall ]; then
+  uninstall
+  exit 0
+elif [ $# -gt 0 ]; then
+  echo "usage: ./install.sh [--uninstall]" >&2
+  exit 2
+fi
 
 echo "keyrack: installing npm dependencies" >&2
 npm ci --no-audit --no-fund --loglevel=error </dev/null

@@ -623,7 +623,8 @@ int main(int argc, char **argv) {
   fallback_argv = argv + 1;
   cli_node = argv[1];
   cli_script = argv[2];
-  if (argc == 5 && strcmp(argv[3], "export") == 0) {
+  /* `export --help` (any option) is the CLI's: it is not a shell to export for. */
+  if (argc == 5 && strcmp(argv[3], "export") == 0 && argv[4][0] != '-') {
     exporting = 1;
     /* The fallback: NODE dist/keyrack-export.cjs SHELL, the export alone in one
      * file (src/export-entry.ts), when it sits beside the CLI bundle. */

@@ -24,7 +24,10 @@ __keyrack_hook() {
     __keyrack_d=${__keyrack_d%/*}
   done
   if [[ -n $__keyrack_m ]]; then
-    if [[ -f $__keyrack_m && ! -L $__keyrack_m ]]; then
+    if [[ -f $__keyrack_m && ! -L $__keyrack_m && ! -r $__keyrack_m ]]; then
+      # Unreadable: no error at every prompt; keyrack says so once, in its own words.
+      __keyrack_c=u
+    elif [[ -f $__keyrack_m && ! -L $__keyrack_m ]]; then
       # In two reads: bash sizes its buffer to -N, and 64 KiB of it costs more than
       # all of a small manifest's read. A status of 1 at EOF is normal (and must not trip errexit).
       {
@@ -39,12 +42,19 @@ __keyrack_hook() {
   if [[ -f $__keyrack_gen_file ]]; then
     IFS= read -r __keyrack_g 2>/dev/null <"$__keyrack_gen_file" || :
   fi
+  # KEYRACK_STATE unset or edited by hand: what keyrack set is still in the shell,
+  # so the copy the hook keeps (never exported) wins, and export runs now.
+  if [[ -n ${__keyrack_state-} && ${KEYRACK_STATE-} != "$__keyrack_state" ]]; then
+    export KEYRACK_STATE=$__keyrack_state
+    __keyrack_last=
+  fi
   __keyrack_k=$__keyrack_m$'\n'$__keyrack_c$'\n'$__keyrack_g
   if [[ $__keyrack_k != "${__keyrack_last-}" ]]; then
     __keyrack_last=$__keyrack_k
     # Outside any project with nothing loaded there is nothing to do.
     if [[ -n $__keyrack_m || -n ${KEYRACK_STATE-} ]]; then
       eval "$('@KEYRACK_FAST@' '@KEYRACK_NODE@' '@KEYRACK_SCRIPT@' export bash)"
+      __keyrack_state=${KEYRACK_STATE-}
     fi
   fi
   return "$__keyrack_rc"
@@ -53,14 +63,16 @@ __keyrack_hook() {
 # Names and fingerprints of what keyrack set (never a value); exported so that a
 # nested shell knows, and so that `keyrack doctor` can tell the hook is installed.
 export KEYRACK_STATE="${KEYRACK_STATE-}"
+__keyrack_state=$KEYRACK_STATE
 
 # Run first at each prompt (and keep $? for whatever runs after); install once.
-if ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 404)) && [[ ${PROMPT_COMMAND@a} == *a* ]]; then
+# Every expansion guarded: an rc file may `set -u` before this line.
+if ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 404)) && [[ -n ${PROMPT_COMMAND+set} ]] && [[ ${PROMPT_COMMAND@a} == *a* ]]; then
   __keyrack_found=
-  for __keyrack_pc in "${PROMPT_COMMAND[@]}"; do
+  for __keyrack_pc in ${PROMPT_COMMAND[@]+"${PROMPT_COMMAND[@]}"}; do
     [[ $__keyrack_pc == __keyrack_hook ]] && __keyrack_found=1
   done
-  [[ -n $__keyrack_found ]] || PROMPT_COMMAND=(__keyrack_hook "${PROMPT_COMMAND[@]}")
+  [[ -n $__keyrack_found ]] || PROMPT_COMMAND=(__keyrack_hook ${PROMPT_COMMAND[@]+"${PROMPT_COMMAND[@]}"})
   unset __keyrack_found __keyrack_pc
 elif [[ ${PROMPT_COMMAND-} != *__keyrack_hook* ]]; then
   # The string form: PROMPT_COMMAND is not an array in this branch.

@@ -30,7 +30,11 @@ function __keyrack_hook --on-event fish_prompt --on-variable PWD
         set __keyrack_d (string replace -r '/[^/]*$' '' -- "$__keyrack_d")
     end
     if test -n "$__keyrack_m"
-        if test -f "$__keyrack_m"; and not test -L "$__keyrack_m"
+        if test -f "$__keyrack_m"; and not test -L "$__keyrack_m"; and not test -r "$__keyrack_m"
+            # Unreadable: fish would warn about the redirection at every prompt;
+            # keyrack says so once, in its own words.
+            set __keyrack_c u
+        else if test -f "$__keyrack_m"; and not test -L "$__keyrack_m"
             begin
                 # read --nchars reads byte by byte; the limit bounds read -z's buffered
                 # reads instead. A larger file fails (status 122, nothing read): the
@@ -43,8 +47,14 @@ function __keyrack_hook --on-event fish_prompt --on-variable PWD
             set __keyrack_c x
         end
     end
-    if test -f "$__keyrack_gen_file"
+    if test -f "$__keyrack_gen_file"; and test -r "$__keyrack_gen_file"
         read __keyrack_g <"$__keyrack_gen_file" 2>/dev/null
+    end
+    # KEYRACK_STATE erased or edited by hand: what keyrack set is still in the shell,
+    # so the copy the hook keeps (never exported) wins, and export runs now.
+    if test -n "$__keyrack_state"; and test "$KEYRACK_STATE" != "$__keyrack_state"
+        set -gx KEYRACK_STATE $__keyrack_state
+        set -e __keyrack_last
     end
     set -l __keyrack_k "$__keyrack_m"\n"$__keyrack_c"\n"$__keyrack_g"
     if not set -q __keyrack_last; or test "$__keyrack_k" != "$__keyrack_last"
@@ -52,6 +62,7 @@ function __keyrack_hook --on-event fish_prompt --on-variable PWD
         # Outside any project with nothing loaded there is nothing to do.
         if test -n "$__keyrack_m"; or test -n "$KEYRACK_STATE"
             '@KEYRACK_FAST@' '@KEYRACK_NODE@' '@KEYRACK_SCRIPT@' export fish | source
+            set -g __keyrack_state "$KEYRACK_STATE"
         end
     end
     return $__keyrack_rc
@@ -60,3 +71,4 @@ end
 # Names and fingerprints of what keyrack set (never a value); exported so that a
 # nested shell knows, and so that `keyrack doctor` can tell the hook is installed.
 set -q KEYRACK_STATE; or set -gx KEYRACK_STATE ''
+set -g __keyrack_state "$KEYRACK_STATE"

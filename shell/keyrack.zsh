@@ -27,16 +27,26 @@ __keyrack_hook() {
     __keyrack_d=${__keyrack_d%/*}
   done
   if [[ -n $__keyrack_m ]]; then
-    if [[ -f $__keyrack_m && ! -L $__keyrack_m ]]; then
+    if [[ -f $__keyrack_m && ! -L $__keyrack_m && ! -r $__keyrack_m ]]; then
+      # Unreadable: no error at every prompt; keyrack says so once, in its own words.
+      __keyrack_c=u
+    elif [[ -f $__keyrack_m && ! -L $__keyrack_m ]]; then
       # -k counts characters, from the file given as stdin (-u 0), not the terminal.
-      IFS= read -r -u 0 -k 65537 __keyrack_c 2>/dev/null <"$__keyrack_m" || :  # 1 at EOF is normal (and must not trip errexit)
+      # In braces: zsh reports a failed redirection before a 2>/dev/null beside it applies.
+      { IFS= read -r -u 0 -k 65537 __keyrack_c <"$__keyrack_m"; } 2>/dev/null || :  # 1 at EOF is normal (and must not trip errexit)
       __keyrack_c=f$__keyrack_c
     else
       __keyrack_c=x
     fi
   fi
   if [[ -f $__keyrack_gen_file ]]; then
-    IFS= read -r __keyrack_g 2>/dev/null <"$__keyrack_gen_file" || :
+    { IFS= read -r __keyrack_g <"$__keyrack_gen_file"; } 2>/dev/null || :
+  fi
+  # KEYRACK_STATE unset or edited by hand: what keyrack set is still in the shell,
+  # so the copy the hook keeps (never exported) wins, and export runs now.
+  if [[ -n ${__keyrack_state-} && ${KEYRACK_STATE-} != "$__keyrack_state" ]]; then
+    export KEYRACK_STATE=$__keyrack_state
+    typeset -g __keyrack_last=
   fi
   __keyrack_k=$__keyrack_m$'\n'$__keyrack_c$'\n'$__keyrack_g
   if [[ $__keyrack_k != "${__keyrack_last-}" ]]; then
@@ -44,6 +54,7 @@ __keyrack_hook() {
     # Outside any project with nothing loaded there is nothing to do.
     if [[ -n $__keyrack_m || -n ${KEYRACK_STATE-} ]]; then
       eval "$('@KEYRACK_FAST@' '@KEYRACK_NODE@' '@KEYRACK_SCRIPT@' export zsh)"
+      typeset -g __keyrack_state=${KEYRACK_STATE-}
     fi
   fi
   return $__keyrack_rc
@@ -52,6 +63,7 @@ __keyrack_hook() {
 # Names and fingerprints of what keyrack set (never a value); exported so that a
 # nested shell knows, and so that `keyrack doctor` can tell the hook is installed.
 export KEYRACK_STATE="${KEYRACK_STATE-}"
+typeset -g __keyrack_state=$KEYRACK_STATE
 
 # add-zsh-hook adds a function once, however often this file is eval'd.
 autoload -Uz add-zsh-hook

@@ -11,7 +11,16 @@ export class KeyrackError extends Error {
   readonly exitCode = 1;
 }
 
+/** Ctrl-C (or Ctrl-D on an empty line) at a prompt: the user stopped; exit 130, as a shell reports SIGINT. */
+export class Cancelled extends Error {
+  readonly exitCode = 130;
+  constructor() {
+    super('cancelled');
+  }
+}
+
 export function exitCodeOf(err: unknown): number {
+  if (err instanceof Cancelled) return 130;
   if (err instanceof UserError) return 2;
   return 1;
 }

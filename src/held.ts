@@ -5,7 +5,7 @@
  * keeps serving an old value.
  */
 import { messageOf } from './errors.js';
-import { printable } from './printable.js';
+import { forHumans } from './printable.js';
 import { withDaemon } from './daemon/client.js';
 import type { Env } from './paths.js';
 
@@ -15,7 +15,7 @@ export async function heldNames(env: Env): Promise<Set<string>> {
     const status = await withDaemon(env, async (c) => (await c.request({ op: 'status' })).status);
     return new Set((status?.keys ?? []).map((k) => k.name));
   } catch (e) {
-    process.stderr.write(`keyrack: could not ask the daemon (${printable(messageOf(e))}); showing keys as locked\n`);
+    process.stderr.write(`keyrack: could not ask the daemon (${forHumans(messageOf(e))}); showing keys as locked\n`);
     return new Set();
   }
 }
@@ -33,7 +33,7 @@ export async function dropHeldKeys(keys: string[], env: Env): Promise<string[]> 
     return removed ?? [];
   } catch (e) {
     const names = keys.join(' ');
-    process.stderr.write(`keyrack: could not drop ${names} from the daemon (${printable(messageOf(e))}); run keyrack lock ${names}\n`);
+    process.stderr.write(`keyrack: could not drop ${names} from the daemon (${forHumans(messageOf(e))}); run keyrack lock ${names}\n`);
     return [];
   }
 }

@@ -3,7 +3,7 @@
  * Values are text (valid UTF-8, no NUL); anything else is refused, never altered,
  * and no error message ever quotes the bytes it refused.
  */
-import { UserError } from './errors.js';
+import { Cancelled, UserError } from './errors.js';
 import { decodeStrict, firstInvalidUtf8 } from './utf8.js';
 
 /** Decodes bytes as UTF-8, refusing NUL and invalid sequences. `what` names the value in errors. */
@@ -123,7 +123,7 @@ async function promptHidden(prompt: string): Promise<Uint8Array> {
   const value = line.value();
   if (outcome === 'cancel') {
     value.fill(0);
-    throw new UserError('cancelled — nothing stored');
+    throw new Cancelled();
   }
   return value;
 }
@@ -218,16 +218,90 @@ function passphraseOf(buf: Uint8Array): string {
   }
 }
 
+/** Whether passphrases come from a person at a terminal (hidden prompts) rather than stdin. */
+export function onTerminal(): boolean {
+  return stdinIsTty();
+}
+
+/** How often a mistyped confirmation is asked again on a terminal before giving up. */
+const CONFIRM_TRIES = 3;
+
+/** A new passphrase at hidden prompts (the terminal only), asked twice; a mismatch asks both again (a person mistypes). */
+export async function askNewPassphrase(prompt: string): Promise<string> {
+  for (let i = 1; ; i++) {
+    const first = passphraseOf(await promptHidden(prompt));
+    const again = passphraseOf(await promptHidden('Same passphrase again: '));
+    if (again === first) return first;
+    if (i === CONFIRM_TRIES) throw new UserError(`the two passphrases did not match ${CONFIRM_TRIES} times; nothing changed`);
+    process.stderr.write('keyrack: the two passphrases do not match — try again\n');
+  }
+}
+
 /**
  * A passphrase: hidden prompt on a TTY (asked twice when `confirm`, and both must
- * match), else one line of stdin.
+ * match: a mismatch is asked again), else one line of stdin.
  */
 export async function readPassphrase(prompt: string, opts: { confirm: boolean }): Promise<string> {
   if (!stdinIsTty()) return passphraseOf(await readStdinLine());
-  const first = passphraseOf(await promptHidden(prompt));
-  if (opts.confirm) {
-    const again = passphraseOf(await promptHidden('Same passphrase again: '));
-    if (again !== first) throw new UserError('the two passphrases do not match; nothing changed');
+  return opts.confirm ? askNewPassphrase(prompt) : passphraseOf(await promptHidden(prompt));
+}
+
+/** A hidden prompt for one passphrase, on the terminal only (the caller read stdin otherwise). */
+export async function askPassphrase(prompt: string): Promise<string> {
+  return passphraseOf(await promptHidden(prompt));
+}
+
+/**
+ * Passphrases from stdin that is not a terminal, for commands that take nothing
+ * else from it: exactly `n` lines (the last newline optional), each non-empty.
+ * More or fewer is refused, so a stray line never becomes a passphrase. `what`
+ * says what the lines are, e.g. "the new passphrase".
+ */
+export async function readStdinPassphrases(n: number, what: string): Promise<string[]> {
+  const buf = await readAllStdin();
+  try {
+    let end = buf.length;
+    if (end > 0 && buf[end - 1] === 0x0a) end--;
+    const lines: Buffer[] = [];
+    let start = 0;
+    for (let i = 0; i <= end; i++) {
+      if (i === end || buf[i] === 0x0a) {
+        lines.push(buf.subarray(start, i));
+        start = i + 1;
+      }
+    }
+    if (buf.length === 0) lines.length = 0;
+    if (lines.length !== n) {
+      throw new UserError(`stdin has ${lines.length} line${lines.length === 1 ? '' : 's'}; ${what} ${n === 1 ? 'is one line' : `are ${n} lines`} — nothing changed`);
+    }
+    return lines.map((l) => passphraseOf(Uint8Array.from(l)));
+  } finally {
+    buf.fill(0);
   }
-  return first;
+}
+
+/**
+ * A yes/no question on the terminal (one keystroke: y or Y is yes, anything else
+ * no); Ctrl-C cancels (exit 130). Only for a person at a terminal: callers check.
+ */
+export async function askYesNo(question: string): Promise<boolean> {
+  const stdin = process.stdin;
+  stdin.setRawMode(true);
+  process.stderr.write(question);
+  try {
+    const key = await new Promise<number>((resolve) => {
+      stdin.once('data', (d: Buffer) => resolve(d[0] ?? 0));
+      stdin.resume();
+    });
+    if (key === 0x03) {
+      process.stderr.write('\n');
+      throw new Cancelled();
+    }
+    const yes = key === 0x79 || key === 0x59;
+    process.stderr.write(yes ? 'y\n' : 'n\n');
+    return yes;
+  } finally {
+    stdin.setRawMode(false);
+    stdin.pause();
+  }
 }

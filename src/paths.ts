@@ -84,11 +84,16 @@ function checkPrivateDir(dir: string): void {
 /**
  * $XDG_RUNTIME_DIR, else /run/user/$UID when it is ours and 0700, else
  * /tmp/runtime-$UID (created 0700; refused when it exists but is not ours or not 0700).
- * `create` is false on hot read-only paths that only need the name.
+ * `create` is false on hot read-only paths that only need the name; with it, an
+ * XDG_RUNTIME_DIR that does not exist (a login session that ended, a variable set
+ * by hand) is created 0700, or refused with what to do — never a bare ENOENT later.
  */
 export function runtimeDir(env: Env = process.env, create = true): string {
   const v = env.XDG_RUNTIME_DIR;
-  if (v && v.startsWith('/')) return v;
+  if (v && v.startsWith('/')) {
+    if (create) createRuntimeDir(v);
+    return v;
+  }
   const run = `/run/user/${uid()}`;
   try {
     checkPrivateDir(run);
@@ -99,6 +104,20 @@ export function runtimeDir(env: Env = process.env, create = true): string {
   const tmp = `/tmp/runtime-${uid()}`;
   if (create) ensurePrivateDir(tmp);
   return tmp;
+}
+
+/** Makes a missing XDG_RUNTIME_DIR (only the last component, 0700, checked as ours after), or says why it cannot. */
+function createRuntimeDir(dir: string): void {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return; // there already: the socket's own checks judge it
+    const why = code === 'ENOENT' ? 'neither it nor the directory above it exists' : code === 'EACCES' ? 'it does not exist, and you may not create it' : `it cannot be created (${code ?? 'error'})`;
+    throw new UserError(`XDG_RUNTIME_DIR is ${dir}, but ${why} — your login session may have ended, or the variable was set by hand: ` +
+      `unset XDG_RUNTIME_DIR (keyrack then uses /run/user/${uid()} or /tmp/runtime-${uid()}), or create it: mkdir -m 700 ${dir}`);
+  }
+  checkPrivateDir(dir);
 }
 
 function ensurePrivateDir(dir: string): void {

@@ -32,3 +32,20 @@ const JSON_RAW = /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 export function printableJson(json: string): string {
   return json.replace(JSON_RAW, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/**
+ * `text` with paths under the user's home written `~/…`, as people read them (and
+ * shells expand them back). Only where HOME starts a path: after the start of the
+ * text, a space, a quote, a bracket, `=` or `:`. JSON output keeps absolute paths.
+ */
+export function tildePaths(text: string, home: string | undefined): string {
+  const h = home?.replace(/\/+$/, '');
+  if (!h || !h.startsWith('/')) return text;
+  const esc = h.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return text.replace(new RegExp(`(^|[\\s'"(\\[=:,])${esc}(?=/|$|[\\s'"),\\]:;])`, 'g'), '$1~');
+}
+
+/** What every message to a person goes through: `~/` for home, then escaped. */
+export function forHumans(text: string, env: { HOME?: string } = process.env): string {
+  return printable(tildePaths(text, env.HOME));
+}

@@ -38,7 +38,8 @@ export function isVaultId(v: string): v is VaultId {
   return (VAULTS as readonly string[]).includes(v);
 }
 
-function parse(path: string, raw: unknown): Registry {
+/** Checks a parsed registry document (`path` names it in errors): a backup's is checked so before it is restored. */
+export function parseRegistry(path: string, raw: unknown): Registry {
   const bad = (why: string) => unusableFile(path, why);
   if (!isRecord(raw)) throw bad('expected a JSON object');
   if (raw.version !== 1) throw bad(`unsupported version ${JSON.stringify(raw.version)} (expected 1)`);
@@ -68,7 +69,7 @@ export function loadRegistry(env: Env = process.env): Registry {
   const path = files.registry(env);
   const raw = readJsonFile(path);
   if (raw === undefined) return { version: 1, keys: Object.create(null) as Record<string, RegistryEntry> };
-  return parse(path, raw);
+  return parseRegistry(path, raw);
 }
 
 const cache = new FileCache<Readonly<Registry>>(4);
@@ -87,7 +88,7 @@ export function readRegistry(env: Env = process.env): Readonly<Registry> {
     } catch {
       throw notJson(path);
     }
-    const r = parse(path, raw);
+    const r = parseRegistry(path, raw);
     for (const e of Object.values(r.keys)) {
       if (e.argv) Object.freeze(e.argv);
       Object.freeze(e);

@@ -21,6 +21,36 @@ export function isValueVault(v: string): v is ValueVault {
   return (VALUE_VAULTS as readonly string[]).includes(v);
 }
 
+/** Vaults that keep a value as plaintext on disk: moving a key into one is a downgrade. */
+export const PLAINTEXT_VAULTS: readonly VaultId[] = ['os.direct'];
+
+/** Moving a key from `from` to `to` puts a value that was kept encrypted (or elsewhere) in plaintext on disk. */
+export function isDowngrade(from: VaultId, to: VaultId): boolean {
+  return PLAINTEXT_VAULTS.includes(to) && !PLAINTEXT_VAULTS.includes(from);
+}
+
+/** Thrown (exit 2) when keys would move into a plaintext vault without --downgrade; nothing was stored. */
+export class DowngradeRefused extends UserError {
+  constructor(readonly moves: ReadonlyArray<[name: string, from: VaultId]>, to: VaultId) {
+    const names = moves.map(([n, f]) => `${n} (${f})`).join(', ');
+    super(`${moves.length === 1 ? 'this key is' : 'these keys are'} kept encrypted now, and ${to} keeps values in plaintext on disk: ${names} — ` +
+      `nothing changed; add --downgrade to move ${moves.length === 1 ? 'it' : 'them'} anyway`);
+  }
+}
+
+/** What is said after a downgrade that was asked for: where the value now lies in the clear. */
+export function downgradeWarning(names: readonly string[], from: VaultId, env: Env): string {
+  return `warning: ${names.join(' ')} ${names.length === 1 ? 'was' : 'were'} in ${from} and ${names.length === 1 ? 'is' : 'are'} now plaintext in ${files.directVault(env)} ` +
+    '(mode 0600): anyone who can read your files, or a copy of them, can read it';
+}
+
+/** The downgrades among `previous` entries moving to `to`, refused unless allowed. */
+function checkDowngrades(previous: ReadonlyMap<string, RegistryEntry>, to: VaultId, allowed: boolean): void {
+  if (allowed) return;
+  const moves = [...previous].filter(([, e]) => isDowngrade(e.vault, to)).map(([n, e]): [string, VaultId] => [n, e.vault]);
+  if (moves.length > 0) throw new DowngradeRefused(moves, to);
+}
+
 /** Thrown (exit 2) when keys exist and overwriting was not asked for; nothing was stored. */
 export class KeysExist extends UserError {
   constructor(readonly names: string[]) {
@@ -32,15 +62,16 @@ export class KeysExist extends UserError {
  * Stores `values` in `vaultId` and records them in the registry. Returns the
  * previous registry entry of every key that existed (copies left in another vault
  * are removed here; the caller drops values the daemon held). Without `overwrite`, any existing key
- * refuses the whole call with KeysExist — checked under the lock, so a concurrent
- * `set` cannot slip in between the check and the write.
+ * refuses the whole call with KeysExist, and without `downgrade` any key kept
+ * encrypted that would land in a plaintext vault refuses it with DowngradeRefused —
+ * checked under the lock, so a concurrent `set` cannot slip in between check and write.
  */
 export async function storeValues(
   vaultId: ValueVault,
   values: ReadonlyMap<string, string>,
   env: Env,
-  /** execOnly: mark the keys exec-only (a key marked before keeps its mark: storing never loosens it). */
-  opts: { overwrite: boolean; execOnly?: boolean },
+  /** execOnly: mark the keys exec-only (a key marked before keeps its mark: storing never loosens it). downgrade: a move into plaintext was asked for. */
+  opts: { overwrite: boolean; execOnly?: boolean; downgrade?: boolean },
 ): Promise<Map<string, RegistryEntry>> {
   // Before anything is written: all or nothing.
   const tooLarge = oversized(values, values.size === 1 ? 'nothing stored' : 'nothing stored (all or nothing)');
@@ -65,6 +96,8 @@ export async function storeValues(
       if (old) previous.set(name, old);
     }
     if (!opts.overwrite && previous.size > 0) throw new KeysExist([...previous.keys()]);
+    // Checked under the lock: a concurrent move into os.secure cannot be undone silently.
+    checkDowngrades(previous, vaultId, opts.downgrade === true);
     write();
     for (const name of values.keys()) {
       reg.keys[name] = opts.execOnly || previous.get(name)?.execOnly ? { vault: vaultId, execOnly: true } : { vault: vaultId };

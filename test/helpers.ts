@@ -74,4 +74,9 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
   });
 }
 
+/** `path` as keyrack's messages print it: under `home`, as `~/…`. */
+export function tilde(path: string, home: string): string {
+  return path.startsWith(`${home}/`) ? `~${path.slice(home.length)}` : path;
+}
+
 export { needsRoot, requireTool } from './tools.ts';

@@ -15,8 +15,10 @@ export class Pty {
   private seen = 0;
   readonly exited: Promise<number>;
 
-  constructor(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
-    this.child = spawn('python3', [DRIVER, ...argv], { env: opts.env ?? process.env, cwd: opts.cwd });
+  /** `uid`: run as that user (and group of the same number); root only. */
+  constructor(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; uid?: number } = {}) {
+    const as = opts.uid === undefined ? {} : { uid: opts.uid, gid: opts.uid };
+    this.child = spawn('python3', [DRIVER, ...argv], { env: opts.env ?? process.env, cwd: opts.cwd, ...as });
     this.child.stdout.setEncoding('utf8');
     this.child.stdout.on('data', (d: string) => { this.output += d; });
     this.child.stderr.setEncoding('utf8');

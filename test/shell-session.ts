@@ -4,7 +4,7 @@
  * line, wait for the next prompt. The environment is read raw from a child process
  * (`env -0` into a file), never through the shell's own echo.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KEYRACK, type Sandbox } from './helpers.ts';
 import { Pty } from './pty.ts';
@@ -35,6 +35,14 @@ export function keyrackCmd(shell: ShellName): string {
   return `${quote(process.execPath)} ${quote(KEYRACK)}`;
 }
 
+/** Gives `dir` and everything under it to `uid` (root only), links themselves rather than their targets. */
+export function chownTree(dir: string, uid: number): void {
+  const st = lstatSync(dir);
+  if (st.isDirectory()) for (const e of readdirSync(dir)) chownTree(join(dir, e), uid);
+  if (st.isSymbolicLink()) return;
+  chownSync(dir, uid, uid);
+}
+
 export interface SessionOptions {
   cwd: string;
   /** rc lines before the hook (bash: e.g. an array PROMPT_COMMAND). */
@@ -49,6 +57,8 @@ export interface SessionOptions {
   straceTrace?: string;
   /** Start it in a fresh audit login session (root: writes /proc/self/loginuid first). */
   newSession?: boolean;
+  /** Run the shell as this uid (root only); the whole sandbox is made its own first. */
+  uid?: number;
 }
 
 export class ShellSession {
@@ -125,7 +135,8 @@ export class ShellSession {
       const trace = o.straceTrace ? ['-y', '-e', `trace=${o.straceTrace}`] : ['-e', 'trace=execve,fork,vfork,clone,clone3'];
       argv = ['strace', '-f', '-qq', '--seccomp-bpf', ...trace, '-o', o.straceLog, ...argv];
     }
-    const s = new ShellSession(shell, new Pty(argv, { env, cwd: o.cwd }), sb);
+    if (o.uid !== undefined) chownTree(sb.dir, o.uid);
+    const s = new ShellSession(shell, new Pty(argv, { env, cwd: o.cwd, ...(o.uid === undefined ? {} : { uid: o.uid }) }), sb);
     await s.pty.expect(PROMPT, 20_000);
     return s;
   }

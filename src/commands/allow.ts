@@ -2,12 +2,13 @@
 import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import { findManifest, manifestPath, MANIFEST_FILE, readManifest } from '../env/manifest.js';
+import { findManifest, manifestPath, MANIFEST_FILE, readManifest, type ManifestEntry } from '../env/manifest.js';
+import { words } from '../env/readiness.js';
+import { loadRegistry } from '../registry.js';
+import { closest } from '../suggest.js';
 import { currentDir } from '../env/scope.js';
 import { allow, deny } from '../env/trust.js';
-import { printable } from '../printable.js';
-
-const say = (msg: string) => process.stderr.write(`keyrack: ${printable(msg)}\n`);
+import { say } from '../say.js';
 
 function locate(dir: string | undefined): string {
   const target = resolve(currentDir(process.env), dir ?? '.');
@@ -42,5 +43,24 @@ export async function run(dir: string | undefined, trust: boolean): Promise<numb
   allow(m);
   const names = m.entries.map((e) => e.env + (e.optional ? '?' : ''));
   say(`allowed ${m.path} (${names.length} ${names.length === 1 ? 'key' : 'keys'}${names.length ? ': ' + names.join(' ') : ''})`);
+  sayAbsent(m.entries);
   return 0;
+}
+
+/** Keys it lists that you never set, in one line, with "did you mean" for a typo (a registry that fails to load says so elsewhere). */
+function sayAbsent(entries: readonly ManifestEntry[]): void {
+  let keys: string[];
+  try {
+    keys = Object.keys(loadRegistry(process.env).keys);
+  } catch {
+    return;
+  }
+  const absent = [...new Set(entries.filter((e) => !e.optional && !keys.includes(e.key)).map((e) => e.key))];
+  if (absent.length === 0) return;
+  const near = new Map<string, string>();
+  for (const k of absent) {
+    const n = closest(k, keys);
+    if (n !== undefined) near.set(k, n);
+  }
+  say(words.absent(absent, 'sentence', near));
 }

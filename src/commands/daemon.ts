@@ -6,12 +6,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../errors.js';
 import { formatDuration } from '../duration.js';
 import { printable } from '../printable.js';
+import { DAEMON_ACTIONS } from './table.js';
 
-const ACTIONS = ['start', 'stop', 'status', 'run'];
+const ACTIONS = Object.keys(DAEMON_ACTIONS);
 
 export async function run(action: string): Promise<number | void> {
   const env = process.env;
-  if (!ACTIONS.includes(action)) throw new UserError(`unknown daemon action '${action}' (use start, stop, status or run)`);
+  if (!ACTIONS.includes(action)) throw new UserError(`unknown daemon action '${action}' (one of ${ACTIONS.join(', ')}; see keyrack help daemon)`);
   if (action === 'run') {
     const { runDaemon } = await import('../daemon/main.js');
     return runDaemon(env);

@@ -3,12 +3,10 @@
  * keyring, hashicorp, cmd), each run only when the registry has keys in that
  * vault: a user without pass must not be told to install it.
  */
+import type { Finding } from './doctor-finding.js';
 import type { Registry, RegistryEntry, VaultId } from '../registry.js';
 import { findOnPath, runTool } from '../vaults/tool.js';
 
-/** One doctor line: its verdict, what was found, and how to fix it. */
-export type Level = 'ok' | 'warn' | 'FAIL';
-export interface Finding { level: Level; what: string; fix?: string }
 
 const PROBE_MS = 5000;
 

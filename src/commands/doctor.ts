@@ -1,11 +1,14 @@
 /**
  * `keyrack doctor`: checks the setup and says how to fix each problem. Exit 2
  * when something must be fixed; warnings (e.g. uid-only mode in a container)
- * are reported but do not fail.
+ * are reported but do not fail. It checks what this user's setup needs (the
+ * identity and vault files of the keys they have: doctor-setup.ts; the CLIs of the
+ * vaults they use) and says nothing of tools for vaults they do not use.
  */
+import type { Finding } from './doctor-finding.js';
 import { execFileSync } from 'node:child_process';
-import { lstatSync, readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { messageOf } from '../errors.js';
 import { buildHint, nativeLoadError } from '../native.js';
 import { isPrivateMode, runtimeDir, sessionId, socketPath, uid } from '../paths.js';
@@ -16,9 +19,9 @@ import { USER_DAEMON_ENV } from '../daemon/env.js';
 import { INSECURE_ENV, insecureAllowed } from '../daemon/peer.js';
 import { findOnPath } from '../vaults/tool.js';
 import { vaultFindings } from './doctor-vaults.js';
+import { forHumans } from '../printable.js';
+import { setupFindings } from './doctor-setup.js';
 
-type Level = 'ok' | 'warn' | 'FAIL';
-export interface Finding { level: Level; what: string; fix?: string }
 
 export const PTRACE_SCOPE = '/proc/sys/kernel/yama/ptrace_scope';
 const RAISE_PTRACE_SCOPE = 'sudo sysctl kernel.yama.ptrace_scope=1; to keep it across boots: ' +
@@ -121,8 +124,18 @@ async function checks(env: NodeJS.ProcessEnv): Promise<Finding[]> {
     else if (!isPrivateMode(st.mode)) f.push({ level: 'FAIL', what: `runtime dir ${dir} has mode ${modeOf(st.mode)}`, fix: `chmod 700 ${dir}` });
     else f.push({ level: 'ok', what: `runtime dir ${dir}: yours, ${modeOf(st.mode)}` });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') f.push({ level: 'ok', what: `runtime dir ${dir} does not exist yet (created 0700 on first unlock)` });
-    else f.push({ level: 'FAIL', what: `runtime dir: ${messageOf(e)}`, fix: 'set XDG_RUNTIME_DIR to a directory of yours with mode 700' });
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      f.push({ level: 'FAIL', what: `runtime dir: ${messageOf(e)}`, fix: 'set XDG_RUNTIME_DIR to a directory of yours with mode 700' });
+    } else if (!env.XDG_RUNTIME_DIR?.startsWith('/')) {
+      f.push({ level: 'ok', what: `runtime dir ${dir} does not exist yet (created 0700 on first unlock)` });
+    } else if (existsSync(dirname(dir!))) {
+      f.push({ level: 'warn', what: `XDG_RUNTIME_DIR is ${dir}, which does not exist: your login session may have ended; keyrack creates it 0700 at the next unlock`, fix: 'log in again, or unset XDG_RUNTIME_DIR' });
+    } else {
+      f.push({
+        level: 'FAIL', what: `XDG_RUNTIME_DIR is ${dir}, but neither it nor the directory above it exists: the daemon cannot start`,
+        fix: `unset XDG_RUNTIME_DIR (keyrack then uses /run/user/${me} or /tmp/runtime-${me}), or mkdir -m 700 ${dir}`,
+      });
+    }
   }
 
   const sid = sessionId();
@@ -168,18 +181,23 @@ async function checks(env: NodeJS.ProcessEnv): Promise<Finding[]> {
   } catch (e) {
     f.push({ level: 'FAIL', what: `registry: ${messageOf(e)}` });
   }
+  f.push(...await setupFindings(reg, env));
+  // Tools: optional ones only when present, a vault's CLI only when a key uses that vault.
   const age = findOnPath('age', env);
-  f.push(age
-    ? { level: 'ok', what: `age: ${age} (${versionOf(age, env)}); decrypts os.secure files by hand` }
-    : { level: 'warn', what: 'age not on PATH (optional: keyrack reads os.secure itself; age lets you read the files by hand)', fix: 'apt-get install age' });
-  const op = findOnPath('op', env);
-  if (op) f.push({ level: 'ok', what: `op: ${op} (${versionOf(op, env)})` });
-  else f.push({ level: used.has('1password') ? 'FAIL' : 'warn', what: `op (1Password CLI) not on PATH${used.has('1password') ? ' but 1password keys are registered' : ''}`, fix: 'install the 1Password CLI: https://developer.1password.com/docs/cli/get-started/' });
+  if (age) f.push({ level: 'ok', what: `age: ${age} (${versionOf(age, env)}); opens os.secure files and backups by hand` });
+  if (used.has('1password')) {
+    const op = findOnPath('op', env);
+    if (op) f.push({ level: 'ok', what: `op: ${op} (${versionOf(op, env)})` });
+    else f.push({ level: 'FAIL', what: 'op (1Password CLI) not on PATH, but 1password keys are registered', fix: 'install the 1Password CLI: https://developer.1password.com/docs/cli/get-started/' });
+  }
+  // The AWS CLI only for a user with keys in an AWS vault.
   const awsVaults = (['aws.sso', 'aws.secrets', 'aws.ssm'] as const).filter((v) => used.has(v));
   const awsNeeded = awsVaults.length > 0;
-  const aws = await awsCliVersion(env);
-  if (!aws) {
-    f.push({ level: awsNeeded ? 'FAIL' : 'warn', what: `aws (AWS CLI v2) not on PATH${awsNeeded ? ` but ${awsVaults.join(' and ')} keys are registered` : ''}`, fix: `install the AWS CLI v2: ${AWS_INSTALL_URL}` });
+  const aws = awsNeeded ? await awsCliVersion(env) : undefined;
+  if (!awsNeeded) {
+    // no AWS key: the AWS CLI is not this user's concern
+  } else if (!aws) {
+    f.push({ level: 'FAIL', what: `aws (AWS CLI v2) not on PATH but ${awsVaults.join(' and ')} keys are registered`, fix: `install the AWS CLI v2: ${AWS_INSTALL_URL}` });
   } else if (aws.major !== null && aws.major >= 2) {
     f.push({ level: 'ok', what: `aws: ${aws.path} (aws-cli/${aws.version})` });
   } else {
@@ -210,8 +228,8 @@ export async function run(): Promise<number | void> {
   const found = await checks(process.env);
   const out: string[] = [];
   for (const x of found) {
-    out.push(`${x.level.padEnd(4)}  ${x.what}`);
-    if (x.fix && x.level !== 'ok') out.push(`      fix: ${x.fix}`);
+    out.push(`${x.level.padEnd(4)}  ${forHumans(x.what)}`);
+    if (x.fix && x.level !== 'ok') out.push(`      fix: ${forHumans(x.fix)}`);
   }
   process.stdout.write(out.join('\n') + '\n');
   const bad = found.filter((x) => x.level === 'FAIL').length;

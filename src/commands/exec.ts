@@ -13,7 +13,8 @@
  * the child's feet) and writes its few messages straight to fd 2.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { constants } from 'node:os';
 import { isatty } from 'node:tty';
 import { withDaemon } from '../daemon/client.js';
@@ -22,13 +23,13 @@ import { execHeld } from '../daemon/source.js';
 import { assertReady, words } from '../env/readiness.js';
 import { resolveScope, type HeldGetter } from '../env/scope.js';
 import { withUserCoreLimit } from '../notrace.js';
-import { printable } from '../printable.js';
+import { forHumans } from '../printable.js';
 import { resolveProgram } from '../program.js';
 import { maskedInput, maskerPath, noMasker } from './exec-masked.js';
 
 const say = (msg: string) => {
   try {
-    writeSync(2, `keyrack: ${printable(msg)}\n`);
+    writeSync(2, `keyrack: ${forHumans(msg)}\n`);
   } catch {
     // stderr closed: nothing to tell
   }
@@ -65,6 +66,16 @@ async function unlockOnTty(env: NodeJS.ProcessEnv, keys: string[]): Promise<void
   await unlock.run(probe.locked, { all: false, forExec: true });
 }
 
+/**
+ * Whether `file` surely cannot run: no such path, or no PATH entry (relative and
+ * empty ones too, as execvp reads them) holds a file of that name. Checked before
+ * anything is unlocked, so a typo never costs a passphrase; spawn has the last word.
+ */
+function surelyMissing(file: string, env: NodeJS.ProcessEnv): boolean {
+  if (file.includes('/')) return !existsSync(file);
+  return !(env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':').some((dir) => existsSync(join(dir || '.', file)));
+}
+
 export async function run(cmd: string[], o: { keys: string[]; mask?: boolean }): Promise<number | void> {
   const env = process.env;
   const mask = o.mask ?? (!isatty(1) || !isatty(2));
@@ -74,6 +85,10 @@ export async function run(cmd: string[], o: { keys: string[]; mask?: boolean }):
   const file = cmd[0]!;
   const path = resolveProgram(file, env.PATH);
   const program: Program = { path: path ?? '', argv0: file };
+  if (path === null && surelyMissing(file, env)) {
+    say(`${file}: command not found`);
+    return 127;
+  }
 
   await unlockOnTty(env, o.keys);
   // One get, and so one audit record, naming the program.

@@ -12,6 +12,8 @@ import { getOutput } from '../env/getkey.js';
 import { assertKeyName } from '../env/names.js';
 import { daemonHeld } from '../daemon/source.js';
 import { readRegistry } from '../registry.js';
+import { words } from '../env/readiness.js';
+import { closest } from '../suggest.js';
 
 export async function run(key: string): Promise<number | void> {
   const env = process.env;
@@ -24,9 +26,12 @@ export async function run(key: string): Promise<number | void> {
 async function getTeam(key: string, env: NodeJS.ProcessEnv): Promise<void> {
   const { teamPlan } = await import('./team-resolve.js');
   const plan = teamPlan(env);
-  if (!plan.team?.file.values.has(key)) throw plan.broken ?? new UserError(`no key ${key}; keyrack set ${key}${plan.hint}`);
+  if (!plan.team?.file.values.has(key)) {
+    const near = closest(key, Object.keys(readRegistry(env).keys));
+    throw plan.broken ?? new UserError(`${words.absent([key], 'sentence', near === undefined ? undefined : new Map([[key, near]]))}${plan.hint}`);
+  }
   const { getKeys } = await import('../daemon/client.js');
   const held = (await getKeys([plan.team.storeName(key)], env))?.[plan.team.storeName(key)];
-  if (!held || !('value' in held)) throw new UserError(`${key} (team) is locked — run keyrack unlock ${key}`);
+  if (!held || !('value' in held)) throw new UserError(words.locked([`${key} (team)`], 'sentence', `run keyrack unlock ${key}`));
   process.stdout.write(`${held.value}\n`);
 }

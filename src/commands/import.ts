@@ -13,7 +13,8 @@ import { bumpGeneration } from '../generation.js';
 import { dropHeldKeys } from '../held.js';
 import { parseDotenv } from '../dotenv.js';
 import { isVaultId, loadRegistry, VAULTS } from '../registry.js';
-import { isValueVault, KeysExist, storeValues, VALUE_VAULTS } from '../storekeys.js';
+import { downgradeWarning, isDowngrade, isValueVault, KeysExist, storeValues, VALUE_VAULTS } from '../storekeys.js';
+import { forHumans } from '../printable.js';
 
 /** `-`, which the CLI hands over as /dev/stdin: read fd 0 itself, which also works when it is a socket. */
 const isStdin = (file: string) => file === '/dev/stdin';
@@ -31,7 +32,7 @@ function readFile(file: string): Buffer {
   }
 }
 
-export async function run(file: string, o: { vault?: string; force: boolean }): Promise<number | void> {
+export async function run(file: string, o: { vault?: string; force: boolean; downgrade?: boolean }): Promise<number | void> {
   const env = process.env;
   const vaultId = o.vault ?? 'os.secure';
   if (!isValueVault(vaultId)) {
@@ -56,7 +57,7 @@ export async function run(file: string, o: { vault?: string; force: boolean }): 
   const values = new Map(entries.map((e) => [e.name, e.value]));
   let previous;
   try {
-    previous = await storeValues(vaultId, values, env, { overwrite: o.force });
+    previous = await storeValues(vaultId, values, env, { overwrite: o.force, downgrade: o.downgrade === true });
   } catch (e) {
     if (e instanceof KeysExist) {
       throw new UserError(`${label}: ${e.names.length === 1 ? 'this key exists' : 'these keys exist'} already: ${e.names.join(' ')} — nothing imported; add --force to overwrite ${e.names.length === 1 ? 'it' : 'them'}`);
@@ -74,5 +75,9 @@ export async function run(file: string, o: { vault?: string; force: boolean }): 
   process.stderr.write(`keyrack: imported ${names.length} ${names.length === 1 ? 'key' : 'keys'} into ${vaultId}: ${names.join(' ')}\n`);
   if (previous.size > 0) process.stderr.write(`keyrack: replaced ${[...previous.keys()].join(' ')}\n`);
   if (moved.length > 0) process.stderr.write(`keyrack: moved ${moved.join(', ')}\n`);
+  const down = [...previous].filter(([, e]) => isDowngrade(e.vault, vaultId));
+  for (const from of new Set(down.map(([, e]) => e.vault))) {
+    process.stderr.write(`keyrack: ${forHumans(downgradeWarning(down.filter(([, e]) => e.vault === from).map(([n]) => n), from, env))}\n`);
+  }
   if (held.length > 0) process.stderr.write(`keyrack: the daemon held old values of ${held.join(' ')}; locked them — keyrack unlock to load the new ones\n`);
 }

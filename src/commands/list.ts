@@ -1,10 +1,10 @@
 /**
- * `keyrack list [--json]`: the registry's keys, their vault, reference or
- * profile, and whether the session daemon holds them. Never values.
+ * `keyrack list [--json] [--names]`: the registry's keys, their vault, reference or
+ * profile, and their state in the one vocabulary (env/readiness.ts). Never values.
  *
- * `--json` schema, version 1 (stable; documented in docs/json.md):
+ * `--json` schema, version 2 (stable; documented in docs/json.md):
  *   {
- *     "version": 1,
+ *     "version": 2,
  *     "keys": [                       // sorted by name; [] when there are none
  *       {
  *         "name": "GITHUB_TOKEN",     // the key name
@@ -13,16 +13,19 @@
  *         "ref": "op://…",            // reference-keeping vaults: the reference (absent otherwise)
  *         "profile": "dev",           // aws.sso, aws.secrets, aws.ssm: the AWS CLI profile (absent otherwise)
  *         "argv": ["bw", "get", …],   // cmd only: the command unlock runs (absent otherwise)
- *         "state": "locked"           // "unlocked" | "locked" (daemon-held vaults) | "stored" (os.direct)
+ *         "state": "locked"           // "ready" | "locked" | "absent"
  *       },                            //   | "overridden" (a team key your registry also maps: yours wins)
  *       { "name": "DB_URL", "vault": "team", "file": "/p/.keyrack.team", "state": "locked" }
  *                                     // the current project's team file: one row per key
  *     ]
  *   }
- * Compatible changes (new fields, new vault or state strings) keep version 1;
- * consumers ignore what they do not know. Removing or retyping a field bumps it.
+ * Version 2 (was 1): the state words are status's: "ready" (was "unlocked", and
+ * "stored" for os.direct), "locked", and "absent" for a key whose local vault lost
+ * its value. Compatible changes (new fields, new vault or state strings) keep the
+ * version; consumers ignore what they do not know. Removing or retyping a field bumps it.
  */
 import { heldNames } from '../held.js';
+import { keyStates, type KeyState } from '../env/readiness.js';
 import { loadRegistry, type VaultId } from '../registry.js';
 import { color, colorEnabled } from '../term.js';
 import { printable, printableJson } from '../printable.js';
@@ -31,7 +34,7 @@ import { shownArgv } from '../vaults/cmd.js';
 import { teamRows, type TeamRow } from './list-team.js';
 import { teamOfHere } from './team-resolve.js';
 
-type State = 'unlocked' | 'locked' | 'stored';
+type State = KeyState;
 
 interface Row {
   name: string;
@@ -54,20 +57,25 @@ function source(r: Row): string {
   return r.profile ? `profile ${r.profile}` : '-';
 }
 
-export async function run(o: { json: boolean }): Promise<number | void> {
+export async function run(o: { json: boolean; names?: boolean }): Promise<number | void> {
   const env = process.env;
   const reg = loadRegistry(env);
   const names = Object.keys(reg.keys).sort();
+  if (o.names) {
+    // For completion and scripts: no daemon to ask, nothing but names.
+    if (names.length > 0) process.stdout.write(names.join('\n') + '\n');
+    return;
+  }
   const team = teamOfHere(env);
   if (team instanceof TeamFileError) process.stderr.write(`keyrack: ${printable(team.message)}\n`);
   const hasTeam = team !== null && !(team instanceof TeamFileError) && team.file.values.size > 0;
   const held = hasTeam || names.some((n) => reg.keys[n]!.vault !== 'os.direct') ? await heldNames(env) : new Set<string>();
+  const states = await keyStates(names, reg, held, env);
   const rows: Row[] = names.map((name) => {
     const e = reg.keys[name]!;
-    const state: State = e.vault === 'os.direct' ? 'stored' : held.has(name) ? 'unlocked' : 'locked';
     return {
       name, vault: e.vault, ...(e.ref !== undefined && { ref: e.ref }), ...(e.profile !== undefined && { profile: e.profile }),
-      ...(e.argv !== undefined && { argv: e.argv }), state, ...(e.execOnly && { execOnly: true as const }),
+      ...(e.argv !== undefined && { argv: e.argv }), state: states.get(name)!, ...(e.execOnly && { execOnly: true as const }),
     };
   });
   if (hasTeam) {
@@ -77,7 +85,7 @@ export async function run(o: { json: boolean }): Promise<number | void> {
   }
 
   if (o.json) {
-    process.stdout.write(printableJson(JSON.stringify({ version: 1, keys: rows }, null, 2)) + '\n');
+    process.stdout.write(printableJson(JSON.stringify({ version: 2, keys: rows }, null, 2)) + '\n');
     return;
   }
   if (rows.length === 0) {
@@ -88,7 +96,7 @@ export async function run(o: { json: boolean }): Promise<number | void> {
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
   // Colour goes on after padding: escape codes have no width.
   const p = color(colorEnabled(process.stdout));
-  const paint: Record<string, (s: string) => string> = { unlocked: p.green, locked: p.yellow, stored: p.cyan, overridden: p.dim };
+  const paint: Record<string, (s: string) => string> = { ready: p.green, locked: p.yellow, absent: p.red, overridden: p.dim };
   const lines = table.map((row, r) => row.map((cell, c) => {
     const padded = c === row.length - 1 ? cell : cell.padEnd(widths[c]!);
     if (r === 0) return p.bold(padded);

@@ -12,7 +12,7 @@ import { basename, dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertKeyName } from '../env/names.js';
 import { files } from '../paths.js';
-import { printable } from '../printable.js';
+import { forHumans, printable } from '../printable.js';
 import { color, colorEnabled, type Palette } from '../term.js';
 import type { AuditRecord } from '../daemon/audit.js';
 import { durationFlag } from '../duration.js';
@@ -105,6 +105,8 @@ class Printer {
   private readonly w: Columns = { keys: 4, pid: 3, session: 1, exe: 4 };
   private readonly c: Palette;
   bad = 0;
+  /** Records printed so far (after the filter). */
+  shown = 0;
 
   constructor(
     private readonly json: boolean,
@@ -118,6 +120,7 @@ class Printer {
   print(lines: string[]): void {
     if (this.json && !this.keep) {
       if (lines.length > 0) this.out(lines.join('\n') + '\n');
+      this.shown += lines.length;
       return;
     }
     const recs: AuditRecord[] = [];
@@ -130,6 +133,7 @@ class Printer {
         kept.push(l);
       }
     }
+    this.shown += kept.length;
     if (this.json) {
       if (kept.length > 0) this.out(kept.join('\n') + '\n');
       return;
@@ -211,7 +215,9 @@ export async function run(o: { follow: boolean; json: boolean; keys: string[]; s
   }
   if (!o.follow) {
     if (fd !== undefined) closeSync(fd);
-    if (all.length === 0) process.stderr.write(`keyrack: no audit records yet (${printable(path)})\n`);
+    if (all.length === 0) process.stderr.write(`keyrack: no audit records yet (${forHumans(path)})\n`);
+    else if (printer.shown === 0 && o.refused) process.stderr.write(`keyrack: no refused connections${o.since !== undefined ? ` in the last ${o.since}` : ''}${filter.keys ? ` for ${filter.keys.join(', ')}` : ''}\n`);
+    else if (printer.shown === 0 && (filter.keys || filter.sinceMs !== undefined)) process.stderr.write('keyrack: no records match\n');
     if (printer.bad > 0) process.stderr.write(`keyrack: ${printer.bad} line${printer.bad === 1 ? '' : 's'} of the audit log could not be read\n`);
     return 0;
   }

@@ -8,8 +8,9 @@ import { bumpGeneration } from '../generation.js';
 import { dropHeld } from '../held.js';
 import { readOptionalSecret, readSecret } from '../input.js';
 import { assertKeyName } from '../env/names.js';
-import { isVaultId, loadRegistry, VAULTS, type RegistryEntry } from '../registry.js';
-import { isValueVault, storeReference, storeValues } from '../storekeys.js';
+import { isVaultId, loadRegistry, VAULTS, type RegistryEntry, type VaultId } from '../registry.js';
+import { DowngradeRefused, downgradeWarning, isDowngrade, isValueVault, storeReference, storeValues } from '../storekeys.js';
+import { say } from '../say.js';
 import { vaultFor } from '../vaults/index.js';
 import { shownArgv } from '../vaults/cmd.js';
 import { entryFor, type SetFlags } from './set-entry.js';
@@ -46,17 +47,36 @@ async function clearOldItem(key: string, previous: RegistryEntry | undefined, en
   }
 }
 
-export async function run(key: string, o: { vault?: string; execOnly?: boolean } & SetFlags): Promise<number | void> {
+/** What `set` was given: where the key goes (--vault, or where it is), its marks, a downgrade allowed. */
+export interface SetOptions extends SetFlags {
+  vault?: string;
+  execOnly?: boolean;
+  downgrade?: boolean;
+}
+
+/** The flag that says where a reference key points, for the message that asks for it. */
+const pointer = (v: VaultId): string => (v === 'aws.sso' ? '--profile' : v === 'cmd' ? '-- PROG [ARG...]' : '--ref');
+
+export async function run(key: string, o: SetOptions): Promise<number | void> {
   const env = process.env;
   assertKeyName(key);
   // A JSON object cannot hold this name as a plain key (it sets the prototype).
   if (key === '__proto__') throw new UserError('__proto__ is reserved; choose another key name');
-  const vaultId = o.vault ?? 'os.secure';
-  if (!isVaultId(vaultId)) throw new UserError(`unknown vault '${vaultId}'; use one of ${VAULTS.join(', ')}`);
-  let entry = entryFor(key, vaultId, o);
-  if (o.execOnly) entry.execOnly = true;
+  if (o.vault !== undefined && !isVaultId(o.vault)) throw new UserError(`unknown vault '${o.vault}'; use one of ${VAULTS.join(', ')}`);
   // A registry that fails to parse stops us before anything is stored.
   const before = loadRegistry(env).keys[key];
+  const pointsAgain = o.ref !== undefined || o.profile !== undefined || o.argv !== undefined;
+  // Rotating a key keeps it where it is; only --vault (or keyrack mv) moves it.
+  if (o.vault === undefined && before && !isValueVault(before.vault) && before.vault !== 'keyring' && !pointsAgain) {
+    throw new UserError(`${key} is a ${before.vault} key, which keeps a reference, not a value: give ${pointer(before.vault)} to change where it points, or --vault os.secure to store a value instead`);
+  }
+  const vaultId = (o.vault ?? before?.vault ?? 'os.secure') as VaultId;
+  // A keyring key rotated in place keeps its attributes.
+  const flags = vaultId === 'keyring' && before?.vault === 'keyring' && o.ref === undefined && before.ref !== undefined ? { ...o, ref: before.ref } : o;
+  let entry = entryFor(key, vaultId, flags);
+  if (o.execOnly) entry.execOnly = true;
+  // Before asking for the value: a downgrade needs the flag (checked again under the lock).
+  if (before && isDowngrade(before.vault, vaultId) && o.downgrade !== true) throw new DowngradeRefused([[key, before.vault]], vaultId);
 
   let previous: RegistryEntry | undefined;
   if (isValueVault(vaultId)) {
@@ -65,7 +85,7 @@ export async function run(key: string, o: { vault?: string; execOnly?: boolean }
       (await import('../vaults/secure.js')).checkReady(env);
     }
     const value = await readSecret(`Value for ${key} (hidden): `, `the value for ${key}`);
-    previous = (await storeValues(vaultId, new Map([[key, value]]), env, { overwrite: true, execOnly: o.execOnly === true })).get(key);
+    previous = (await storeValues(vaultId, new Map([[key, value]]), env, { overwrite: true, execOnly: o.execOnly === true, downgrade: o.downgrade === true })).get(key);
   } else {
     if (vaultId === 'keyring') entry = await keyringEntry(key, entry, o.store === true, before);
     const vault = await vaultFor(vaultId);
@@ -81,7 +101,8 @@ export async function run(key: string, o: { vault?: string; execOnly?: boolean }
   const where = entry.ref ? ` (${entry.ref}${entry.profile ? `, profile ${entry.profile}` : ''})`
     : entry.profile ? ` (profile ${entry.profile})` : entry.argv ? ` (${shownArgv(entry.argv)})` : '';
   const verb = vaultId === 'keyring' && !entry.stored ? `${key} refers to an item in` : `stored ${key} in`;
-  process.stderr.write(`keyrack: ${verb} ${vaultId}${where}${previous && previous.vault !== vaultId ? ` (moved from ${previous.vault})` : ''}\n`);
-  if (entry.execOnly || previous?.execOnly) process.stderr.write(`keyrack: ${key} is exec-only: only keyrack exec and get hand it out, never the shell hook (keyrack mark ${key} --no-exec-only to change)\n`);
-  if (wasHeld) process.stderr.write(`keyrack: the daemon held the old value of ${key}; locked it — keyrack unlock ${key} to load the new one\n`);
+  say(`${verb} ${vaultId}${where}${previous && previous.vault !== vaultId ? ` (moved from ${previous.vault})` : ''}`);
+  if (previous && isDowngrade(previous.vault, vaultId)) say(downgradeWarning([key], previous.vault, env));
+  if (entry.execOnly || previous?.execOnly) say(`${key} is exec-only: only keyrack exec and get hand it out, never the shell hook (keyrack mark ${key} --no-exec-only to change)`);
+  if (wasHeld) say(`the daemon held the old value of ${key}; locked it — keyrack unlock ${key} to load the new one`);
 }

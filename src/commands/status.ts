@@ -1,12 +1,13 @@
 /**
  * `keyrack status [--json]`: the daemon, this login session, how callers are
  * checked, the keys held (names and time left — never values), and the current
- * manifest's keys as ready / locked / absent, with its trust.
+ * manifest's keys as ready / locked / absent, with its trust — in the words of
+ * env/readiness.ts, the ones every command and the hook use.
  *
  * JSON schema (stable; fields are only ever added; documented in docs/json.md):
  * {
- *   "version": 1,
- *   "schema": 1,                       // the same, under its first name
+ *   "version": 2,
+ *   "schema": 2,                       // the same, under its first name
  *   "session": number | null,          // this process's audit session id; null = unset (uid-only)
  *   "socket": string,                  // the socket of the daemon serving this shell (else this session's)
  *   "daemon": null | {                 // null: not running
@@ -29,7 +30,7 @@
  *              "source": "registry" | "team" }],          // team: a value from a project's team file
  *   "manifest": null | {
  *     "path": string,
- *     "trust": "allowed" | "denied" | "untrusted",
+ *     "trust": "allowed" | "denied" | "untrusted" | "changed",
  *     "entries": [{ "env": string, "key": string, "optional": boolean,
  *                   "state": "ready" | "locked" | "absent" | "refused",
  *                   "vault"?: string,                   // absent when the key is not in the registry
@@ -40,15 +41,18 @@
  *   "manifestError": string | null,    // a manifest that fails to parse
  *   "teamError": string | null         // a team file that fails to parse
  * }
- * ready: held by the daemon, or an os.direct key with a value; locked: in the
- * registry (or the team file) but not unlocked; absent: in neither (or an
- * os.direct key with no value); refused: a team value for a variable only your
- * own key may fill.
+ * ready: held by the daemon, or a local key with a value; locked: in the registry
+ * (or the team file) but not unlocked; absent: in neither, or its local vault
+ * holds no value for it; refused: a team value for a variable only your own key
+ * may fill. Version 2 (was 1): a manifest edited since it was allowed is
+ * "changed", no longer "untrusted"; an os.secure key whose file is gone is
+ * "absent", no longer "locked".
  */
 import { messageOf } from '../errors.js';
 import { loadManifest, type Manifest } from '../env/manifest.js';
+import { keyStates, words, type KeyState } from '../env/readiness.js';
 import { currentDir } from '../env/scope.js';
-import { printable, printableJson } from '../printable.js';
+import { forHumans, printableJson } from '../printable.js';
 import { sessionId, socketPath } from '../paths.js';
 import { loadRegistry, type Registry, type VaultId } from '../registry.js';
 import { trustOf, type Trust } from '../env/trust.js';
@@ -60,11 +64,11 @@ import { teamSourceOrError, teamVarProblem } from '../env/team-scope.js';
 import { TeamFileError } from '../team/file.js';
 import { parseStoreName } from '../team/storename.js';
 
-type State = 'ready' | 'locked' | 'absent' | 'refused';
+type State = KeyState | 'refused';
 
 export interface StatusJson {
-  version: 1;
-  schema: 1;
+  version: 2;
+  schema: 2;
   session: number | null;
   socket: string;
   daemon: null | (Omit<DaemonStatus, 'keys' | 'socket' | 'gen'> & { verified: ServerCheck });
@@ -82,7 +86,7 @@ async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
   const st = got?.st;
   const now = Date.now();
   const out: StatusJson = {
-    version: 1, schema: 1, session: sessionId(), socket: got?.path ?? socketPath(env, false), daemon: null, keys: [], manifest: null, manifestError: null, teamError: null,
+    version: 2, schema: 2, session: sessionId(), socket: got?.path ?? socketPath(env, false), daemon: null, keys: [], manifest: null, manifestError: null, teamError: null,
   };
   if (st) {
     out.daemon = {
@@ -115,26 +119,24 @@ async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
   }
   if (m) {
     const reg = loadRegistry(env);
+    // The daemon's own names: a team value is held as team:<file id>:KEY, never as KEY.
     const held = new Set(st?.keys.map((k) => k.name) ?? []);
     const team = teamSourceOrError(m);
     if (team instanceof TeamFileError) out.teamError = team.message;
     const t = team instanceof TeamFileError ? null : team;
-    const directNames = m.entries.filter((e) => reg.keys[e.key]?.vault === 'os.direct').map((e) => e.key);
-    const direct = directNames.length > 0 ? (await import('../vaults/direct.js')).readDirect(directNames, env) : new Map<string, string>();
+    const states = await keyStates(m.entries.map((e) => e.key), reg, held, env);
     out.manifest = {
       path: m.path,
       trust: trustOf(m, env),
       team: t?.file.path ?? null,
       entries: m.entries.map((e) => {
         const entry = reg.keys[e.key];
-        let state: State;
+        let state: State = states.get(e.key)!;
         let source: string | null = entry?.vault ?? null;
         if (!entry && t?.file.values.has(e.key)) {
           source = 'team';
           state = teamVarProblem(e.env, e.key) ? 'refused' : held.has(t.storeName(e.key)) ? 'ready' : 'locked';
-        } else if (!entry) state = 'absent';
-        else if (entry.vault === 'os.direct') state = direct.has(e.key) ? 'ready' : 'absent';
-        else state = held.has(e.key) ? 'ready' : 'locked';
+        }
         // Marked by the user (registry) or by the manifest's line: the hook leaves it out either way.
         const execOnly = entry?.execOnly || e.execOnly ? { execOnly: true as const } : {};
         return { env: e.env, key: e.key, optional: e.optional, state, ...(entry && { vault: entry.vault }), ...execOnly, source };
@@ -147,8 +149,9 @@ async function collect(env: NodeJS.ProcessEnv): Promise<StatusJson> {
 /** How this client checked the daemon before it sent a byte, in words. */
 const VERIFIED: Record<ServerCheck, string> = {
   session: 'by this client: your uid, and in this login session (pinned by pidfd)',
-  'uid-only': 'by this client: your uid only (uid-only: this process has no audit session)',
-  'user-wide, uid-only': 'by this client: your uid only (user-wide, uid-only: you opted in, docs/systemd.md)',
+  // "uid-only" is said once, by the session row.
+  'uid-only': 'by this client: your uid (this process has no audit session)',
+  'user-wide, uid-only': 'by this client: your uid (you opted in to a user-wide daemon, docs/systemd.md)',
   'file permissions only': 'by this client: socket file permissions only (native module missing)',
 };
 
@@ -160,10 +163,14 @@ function text(s: StatusJson): string {
     row('daemon', `running, pid ${d.pid}, up ${formatDuration(Date.now() - d.startedAt)}${d.dumpable === false ? ', non-dumpable' : ', DUMPABLE'}`);
     if (d.shared) {
       row('session', `user-wide daemon (uid-only): serves every login session of your uid${s.session === null ? '' : `; this shell is in session ${s.session}`}`);
+      row('check', d.check);
+    } else if (d.session === null) {
+      // Said once: the check is uid-only for the same reason.
+      row('session', `uid-only: no audit session id, so any process of your uid may ask (checked: ${d.check.replace(/ only \(uid-only[^)]*\)$/, '')})`);
     } else {
-      row('session', d.session === null ? 'uid-only: no audit session id' : String(d.session));
+      row('session', String(d.session));
+      row('check', d.check);
     }
-    row('check', d.check);
     row('verified', VERIFIED[d.verified]);
   } else {
     row('daemon', 'not running (keyrack unlock starts it)');
@@ -186,8 +193,7 @@ function text(s: StatusJson): string {
   if (s.manifestError) row('manifest', `error: ${s.manifestError}`);
   else if (!s.manifest) row('manifest', 'none in this directory or above');
   else {
-    const t = s.manifest.trust === 'allowed' ? 'allowed' : s.manifest.trust === 'denied' ? 'denied — run keyrack allow to use it' : 'untrusted — run keyrack allow';
-    row('manifest', `${s.manifest.path} (${t})`);
+    row('manifest', `${s.manifest.path} (${words.trust(s.manifest.trust)})`);
     if (s.manifest.team) row('team', s.manifest.team);
     const label = (e: { env: string; key: string; optional: boolean }) => `${e.env}${e.optional ? '?' : ''}${e.key !== e.env ? ` <- ${e.key}` : ''}`;
     const w = Math.max(...s.manifest.entries.map((e) => label(e).length), 0);
@@ -204,6 +210,6 @@ function text(s: StatusJson): string {
 export async function run(o: { json: boolean }): Promise<number | void> {
   const s = await collect(process.env);
   // Paths (the manifest's, the socket's) are directories' names: escaped, line by line.
-  process.stdout.write(o.json ? printableJson(JSON.stringify(s, null, 2)) + '\n' : text(s).split('\n').map(printable).join('\n'));
+  process.stdout.write(o.json ? printableJson(JSON.stringify(s, null, 2)) + '\n' : text(s).split('\n').map((l) => forHumans(l)).join('\n'));
   return s.manifestError || s.teamError ? 2 : 0;
 }

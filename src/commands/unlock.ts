@@ -9,15 +9,16 @@
  * tells us how long to wait before asking again (1 s, doubling, at most 30 s).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UserError, messageOf } from '../errors.js';
+import { Cancelled, UserError, messageOf } from '../errors.js';
 import { readPassphrase } from '../input.js';
 import { loadManifest } from '../env/manifest.js';
 import { currentDir } from '../env/scope.js';
 import { assertKeyName } from '../env/names.js';
-import { printable } from '../printable.js';
+import { words } from '../env/readiness.js';
+import { closest } from '../suggest.js';
 import { loadRegistry, type VaultId } from '../registry.js';
 import { durationFlag, formatDuration } from '../duration.js';
-import { putChunks, startDaemon, type RequestBody } from '../daemon/client.js';
+import { putChunks, startDaemon, withDaemon, type RequestBody } from '../daemon/client.js';
 import { sizeProblem } from '../limits.js';
 import type { Fetched, Unlocked } from '../secret.js';
 import { DEFAULT_TTL_MS } from '../daemon/store.js';
@@ -27,8 +28,17 @@ import type { FetchContext, KeyRef, Vault } from '../vaults/vault.js';
 import { TEAM_FILE } from '../team/file.js';
 import { parseStoreName } from '../team/storename.js';
 import { fetchTeamValues, teamPlan } from './team-resolve.js';
+import { say } from '../say.js';
 
-const say = (msg: string) => process.stderr.write(`keyrack: ${printable(msg)}\n`);
+/**
+ * The keys the daemon holds now (by store name), with the time each has left; empty
+ * when none runs. A key held for exec only is not held for an unlock for shells.
+ */
+async function alreadyHeld(env: NodeJS.ProcessEnv, forExec: boolean): Promise<Map<string, number>> {
+  const st = await withDaemon(env, async (c) => (await c.request({ op: 'status' })).status);
+  const now = Date.now();
+  return new Map((st?.keys ?? []).filter((k) => forExec || !k.execOnly).map((k) => [k.name, Math.max(0, k.expiresAt - now)]));
+}
 
 /** The keys to unlock, each marked required or not (optional manifest entries). */
 function targets(keys: string[], all: boolean, registryKeys: string[]): Map<string, boolean> {
@@ -65,20 +75,39 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
   // Names the registry does not map may come from the team file beside the manifest.
   const plan = teamPlan(env);
   const teamNames: string[] = [];
+  // What the daemon holds already is left as it is: no passphrase asked for it.
+  const heldNow = await alreadyHeld(env, o.forExec === true);
+  const kept: string[] = [];
 
   /** wrong: failed because the passphrase was wrong (said once, not per key). */
   const failures: Array<{ name: string; why: string; required: boolean; wrong?: boolean }> = [];
   const groups = new Map<VaultId, KeyRef[]>();
   let direct = 0;
+  /** Required keys never set: one line for all of them, with "did you mean". */
+  const absent: string[] = [];
+  const near = new Map<string, string>();
   for (const [name, required] of wanted) {
     const entry = reg.keys[name];
     if (!entry) {
-      if (plan.team?.file.values.has(name)) teamNames.push(name);
-      else if (required) failures.push({ name, why: `not in the registry — keyrack set ${name}${plan.hint}`, required });
+      if (plan.team?.file.values.has(name)) {
+        const left = heldNow.get(plan.team.storeName(name));
+        if (left !== undefined) kept.push(`${name} (team, ${formatDuration(left)} left)`);
+        else teamNames.push(name);
+        continue;
+      }
+      if (!required) continue;
+      absent.push(name);
+      const n = closest(name, Object.keys(reg.keys));
+      if (n !== undefined) near.set(name, n);
       continue;
     }
     if (entry.vault === 'os.direct') {
       direct++; // read straight from its file by get/export: nothing to unlock
+      continue;
+    }
+    const left = heldNow.get(name);
+    if (left !== undefined) {
+      kept.push(`${name} (${formatDuration(left)} left)`);
       continue;
     }
     const g = groups.get(entry.vault) ?? [];
@@ -129,6 +158,7 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
       Object.assign(put, got.put);
       for (const f of got.failures) failures.push({ ...f, required: wanted.get(f.name)! });
     } catch (e) {
+      if (e instanceof Cancelled) throw e; // Ctrl-C at the prompt: the whole unlock stops (exit 130)
       const wrong = e instanceof WrongPassphrase;
       if (wrong) wrongPassphrase = true;
       for (const name of teamNames) failures.push({ name, why: messageOf(e), required: wanted.get(name)!, wrong });
@@ -154,6 +184,7 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
     const refs = groups.get(id)!;
     const o = outcomes[i]!;
     if ('error' in o) {
+      if (o.error instanceof Cancelled) throw o.error; // Ctrl-C at the prompt: the whole unlock stops (exit 130)
       const wrong = o.error instanceof WrongPassphrase;
       if (wrong) wrongPassphrase = true;
       for (const { name } of refs) failures.push({ name, why: messageOf(o.error), required: wanted.get(name)!, wrong });
@@ -189,7 +220,9 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
   // A broken team file matters only to names it would have resolved.
   const broken = plan.broken && [...wanted.keys()].some((n) => !reg.keys[n]) ? plan.broken : undefined;
   if (broken) say(broken.message);
+  if (absent.length > 0) say(`${words.absent(absent, 'sentence', near)}${plan.hint}`);
   for (const f of failures) if (f.wrong !== true) say(`${f.name}: ${f.why}`);
+  if (kept.length > 0) say(`already unlocked: ${kept.join(', ')} — keyrack lock ${kept.length === 1 ? 'it' : 'them'} first to fetch ${kept.length === 1 ? 'it' : 'them'} again`);
   if (names.length > 0) {
     const shorter = names.filter((n) => put[n]!.expiresAt !== undefined && put[n]!.expiresAt! < now + ttlMs)
       .map((n) => `${n} until its vault expiry in ${formatDuration(put[n]!.expiresAt! - now)}`);
@@ -198,9 +231,9 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
     const fromTeam = names.filter((n) => parseStoreName(n).team !== undefined).length;
     const team = fromTeam === 0 ? '' : ` (${fromTeam === names.length ? '' : `${fromTeam} `}from ${TEAM_FILE})`;
     say(`unlocked ${names.length} key${names.length === 1 ? '' : 's'}${team} for ${formatDuration(ttlMs)}${idle}${forWhom}${shorter.length ? ` (${shorter.join(', ')})` : ''}`);
-  } else if (failures.length === 0) {
+  } else if (failures.length === 0 && absent.length === 0 && kept.length === 0 && !broken) {
     say(direct > 0 ? 'nothing to unlock (os.direct keys need no unlock)' : 'nothing to unlock');
   }
-  if (wrongPassphrase || broken || failures.some((f) => f.required)) return 2;
+  if (wrongPassphrase || broken || absent.length > 0 || failures.some((f) => f.required)) return 2;
   return 0;
 }

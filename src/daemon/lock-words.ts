@@ -7,6 +7,6 @@
 export function lockWords(asked: readonly string[], removed: readonly string[]): string {
   const gone = new Set(removed);
   const notHeld = asked.filter((k) => !gone.has(k));
-  const head = notHeld.length > 0 ? `keyrack: not unlocked: ${notHeld.join(', ')}\n` : '';
+  const head = notHeld.length > 0 ? `keyrack: already locked: ${notHeld.join(', ')}\n` : '';
   return `${head}keyrack: locked ${removed.length} key${removed.length === 1 ? '' : 's'}\n`;
 }

@@ -21,7 +21,7 @@ function readKey(path: string): Buffer | undefined {
     throw e;
   }
   if (buf.length !== KEY_BYTES) {
-    throw new KeyrackError(`${path} is not a ${KEY_BYTES}-byte key; remove it and keyrack will make a new one (then cd out of and back into your projects)`);
+    throw new KeyrackError(`${path} is not a ${KEY_BYTES}-byte key; remove it and keyrack will make a new one`);
   }
   return buf;
 }
@@ -43,4 +43,14 @@ export function fingerprintKey(env: Env = process.env): Buffer {
 
 export function fingerprint(key: Buffer, name: string, value: string): string {
   return createHmac('sha256', key).update(`${name}\0${value}`, 'utf8').digest('hex').slice(0, 16);
+}
+
+/**
+ * Which key made a shell's fingerprints, kept beside them in KEYRACK_STATE: when the
+ * key was replaced (its file removed, a restore), the fingerprints cannot be checked,
+ * and the diff must know that rather than take every value for one changed by hand.
+ * An HMAC of a fixed label, so it tells nothing about the key or any value.
+ */
+export function keyId(key: Buffer): string {
+  return createHmac('sha256', key).update('keyrack fingerprint key id', 'utf8').digest('hex').slice(0, 8);
 }

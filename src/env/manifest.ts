@@ -94,8 +94,14 @@ function refused(e: BoundedReadError): ManifestError {
     case 'not-regular': return notRegular(e.path, r.what);
     case 'too-large': return new ManifestError(e.path, 0, `is larger than ${MANIFEST_MAX_BYTES} bytes; a manifest lists key names only`);
     case 'replaced': return new ManifestError(e.path, 0, 'was replaced while being read; try again');
-    case 'unreadable': return new ManifestError(e.path, 0, `cannot be read (${r.code})`);
+    case 'unreadable': return new ManifestError(e.path, 0, `cannot be read: ${whyUnreadable(r.code)}`);
   }
+}
+
+/** An errno in words a person reads ("permission denied"), its code otherwise. */
+function whyUnreadable(code: string): string {
+  const words: Record<string, string> = { EACCES: 'permission denied', EPERM: 'not permitted', EIO: 'input/output error', ENOENT: 'it is gone' };
+  return words[code] ?? code;
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { UserError, messageOf } from '../errors.js';
 import type { Env } from '../paths.js';
-import { printable } from '../printable.js';
+import { forHumans, printable } from '../printable.js';
 import { EXPORT_SHELLS } from '../shells/index.js';
 import { computeExport, type ExportResult } from './diff.js';
 import { renderDirenvExport } from './direnv.js';
@@ -32,10 +32,10 @@ export async function renderExport(shellName: string, env: Env, sources: ScopeSo
     r = await computeExport(env, sources);
   } catch (e) {
     // Never break the prompt: say what failed and leave the shell as it is.
-    const msg = printable(messageOf(e));
-    return { code: 1, stdout: shellName === 'json' ? JSON.stringify({ error: msg }) + '\n' : '', stderr: `keyrack: ${msg}\n` };
+    const msg = messageOf(e);
+    return { code: 1, stdout: shellName === 'json' ? JSON.stringify({ error: printable(msg) }) + '\n' : '', stderr: `keyrack: ${forHumans(msg, env)}\n` };
   }
   // Paths and names in the message come from directories anyone can name: escaped here,
   // the one place every export's stderr (CLI, fallback bundle, daemon) is made.
-  return { code: 0, stdout: shell.render(r.changes), stderr: r.message ? `keyrack: ${printable(r.message)}\n` : '' };
+  return { code: r.code, stdout: shell.render(r.changes), stderr: r.message ? `keyrack: ${forHumans(r.message, env)}\n` : '' };
 }

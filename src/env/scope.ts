@@ -20,6 +20,7 @@ import { sizeProblem } from '../limits.js';
 import { TeamFileError } from '../team/file.js';
 import { teamSourceOrError, teamVarProblem, type TeamSource } from './team-scope.js';
 import type { HeldKey } from '../secret.js';
+import { closest } from '../suggest.js';
 
 export interface Scope {
   /** The manifest in effect; null with --key or when there is none. */
@@ -32,6 +33,8 @@ export interface Scope {
   locked: string[];
   /** Required keys that are not in the registry, or have no os.direct value. */
   absent: string[];
+  /** For an absent key named like a registered one (a typo): that one, for "did you mean". */
+  near: Map<string, string>;
   /** Entries that cannot be honoured, one short reason each (no values). */
   problems: string[];
   /** export only: the variables of exec-only keys, left out (their values never fetched). */
@@ -96,7 +99,7 @@ export function entriesFromKeys(keys: string[]): ManifestEntry[] {
 }
 
 const empty = (manifest: Manifest | null, trust: Trust | null): Scope => ({
-  manifest, trust, vars: new Map(), locked: [], absent: [], problems: [], execOnly: [],
+  manifest, trust, vars: new Map(), locked: [], absent: [], near: new Map(), problems: [], execOnly: [],
 });
 
 /** Fetches held values by key name; null when there is no daemon. */
@@ -164,6 +167,8 @@ async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, { ge
         }
       } else if (!e.optional && !(t instanceof TeamFileError)) {
         scope.absent.push(e.key);
+        const near = closest(e.key, Object.keys(registry.keys));
+        if (near !== undefined) scope.near.set(e.key, near);
       }
       continue;
     }

@@ -15,32 +15,74 @@ import { writeFileAtomic } from '../fsutil.js';
 import { bumpGeneration } from '../generation.js';
 import { files, type Env } from '../paths.js';
 
-export type Trust = 'allowed' | 'denied' | 'untrusted';
+/**
+ * `changed`: this path was allowed with other content (the manifest was edited since);
+ * like `untrusted` it loads nothing, and says why in the words for it (readiness.ts).
+ */
+export type Trust = 'allowed' | 'denied' | 'untrusted' | 'changed';
 
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 
 export const allowHash = (m: { path: string; content: string }): string => sha256(`${m.path}\n${m.content}`);
 const denyHash = (path: string): string => sha256(path);
 
+/** The check is one stat when allowed; only a manifest that is not reads the allow records, to tell `changed` apart. */
 export function trustOf(m: { path: string; content: string }, env: Env = process.env): Trust {
   if (existsSync(join(files.denyDir(env), denyHash(m.path)))) return 'denied';
   if (existsSync(join(files.allowDir(env), allowHash(m)))) return 'allowed';
-  return 'untrusted';
+  return allowRecordsOf(m.path, env).length > 0 ? 'changed' : 'untrusted';
 }
 
-/** Removes every allow record of this path (any content): one path, one trusted content. */
-function forgetAllows(path: string, env: Env): void {
+/** The allow records of this path (of any content; allow keeps at most one). */
+function allowRecordsOf(path: string, env: Env): string[] {
   const dir = files.allowDir(env);
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
-    return;
+    return [];
   }
-  for (const n of names) {
-    const p = join(dir, n);
+  return names.map((n) => join(dir, n)).filter((p) => {
     try {
-      if (readFileSync(p, 'utf8') === `${path}\n`) unlinkSync(p);
+      return readFileSync(p, 'utf8') === `${path}\n`;
+    } catch {
+      return false; // raced with another allow/deny
+    }
+  });
+}
+
+/**
+ * The manifests allowed now: the path each record names, when the file there still
+ * has the content that was allowed. For `rm`, which asks before removing a key one
+ * of them uses. `read` returns a manifest's content, or undefined when it cannot.
+ */
+export function allowedManifests(env: Env, read: (path: string) => string | undefined): string[] {
+  const dir = files.allowDir(env);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const n of names) {
+    let path: string;
+    try {
+      path = readFileSync(join(dir, n), 'utf8').replace(/\n$/, '');
+    } catch {
+      continue;
+    }
+    const content = read(path);
+    if (content !== undefined && allowHash({ path, content }) === n) out.push(path);
+  }
+  return out;
+}
+
+/** Removes every allow record of this path (any content): one path, one trusted content. */
+function forgetAllows(path: string, env: Env): void {
+  for (const p of allowRecordsOf(path, env)) {
+    try {
+      unlinkSync(p);
     } catch {
       // raced with another allow/deny: nothing to do
     }

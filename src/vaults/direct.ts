@@ -17,6 +17,11 @@ function load(env: Env): DirectFile {
   const path = files.directVault(env);
   const raw = readJsonFile(path);
   if (raw === undefined) return { version: 1, values: {} };
+  return checkDirect(path, raw);
+}
+
+/** Checks a parsed os.direct file (`path` names it in errors); the names of its keys, never a value, in errors. */
+export function checkDirect(path: string, raw: unknown): DirectFile {
   const bad = (why: string) => unusableFile(path, why);
   if (!isRecord(raw)) throw bad('expected a JSON object');
   if (raw.version !== 1) throw bad(`unsupported version ${JSON.stringify(raw.version)} (expected 1)`);
@@ -67,7 +72,7 @@ export function readDirect(names: readonly string[], env: Env = process.env): Ma
 }
 
 export function missingDirect(name: string, env: Env): UserError {
-  return new UserError(`${name} has no value in the os.direct vault (${files.directVault(env)}); keyrack set ${name} --vault os.direct`);
+  return new UserError(`${name} is absent: the os.direct vault (${files.directVault(env)}) holds no value for it — run keyrack set ${name}`);
 }
 
 export const vault: Vault = {

@@ -90,20 +90,27 @@ export function writeSealed(name: string, sealed: Uint8Array, env: Env): void {
   writeFileAtomic(files.secureKey(name, env), sealed);
 }
 
-/** Opens the identity with the passphrase: the one scrypt of an unlock. */
-async function openIdentity(passphrase: string, env: Env): Promise<string> {
-  const path = files.identity(env);
-  const sealed = readIfExists(path);
-  if (sealed === undefined) throw notInitialized();
+/** Decrypts a passphrase-encrypted age file (`path` names it in errors): the one scrypt. */
+export async function openWithPassphrase(sealed: Uint8Array, passphrase: string, path: string): Promise<Uint8Array> {
   const d = new Decrypter();
   d.addPassphrase(passphrase);
-  let plain: string;
   try {
-    plain = await d.decrypt(sealed, 'text');
+    return await d.decrypt(sealed);
   } catch (e) {
     if (e instanceof Error && e.message === NO_MATCH) throw new WrongPassphrase();
     throw new UserError(`${path} is not a passphrase-encrypted age file keyrack can read (${e instanceof Error ? e.message : String(e)})`);
   }
+}
+
+/** Encrypts to a passphrase (age scrypt: what the real `age -p` writes and `age -d` opens). */
+export async function sealWithPassphrase(plain: Uint8Array, passphrase: string): Promise<Uint8Array> {
+  const enc = new Encrypter();
+  enc.setPassphrase(passphrase);
+  return enc.encrypt(plain);
+}
+
+/** The AGE-SECRET-KEY-1 line of a decrypted identity file. */
+function identityLine(plain: string, path: string): string {
   const line = plain.split('\n').map((l) => l.trim()).find((l) => l.startsWith('AGE-SECRET-KEY-1'));
   if (line === undefined) throw new KeyrackError(`${path} decrypts, but holds no AGE-SECRET-KEY-1 identity`);
   return line;
@@ -127,10 +134,66 @@ export function identityFor(ctx: FetchContext): Promise<string> {
   return p;
 }
 
+/** Opens the identity with the passphrase: the one scrypt of an unlock. */
+async function openIdentity(passphrase: string, env: Env): Promise<string> {
+  const path = files.identity(env);
+  const sealed = readIfExists(path);
+  if (sealed === undefined) throw notInitialized();
+  const plain = await openWithPassphrase(sealed, passphrase, path);
+  try {
+    return identityLine(Buffer.from(plain).toString('utf8'), path);
+  } finally {
+    plain.fill(0);
+  }
+}
+
+/**
+ * The public recipient of a passphrase-encrypted identity file (a backup's): it must
+ * be the recipient.txt beside it, or keys set after a restore would be sealed to
+ * an identity nobody has.
+ */
+export async function recipientOfSealed(sealed: Uint8Array, passphrase: string, label: string): Promise<string> {
+  const plain = await openWithPassphrase(sealed, passphrase, label);
+  try {
+    return await identityToRecipient(identityLine(Buffer.from(plain).toString('utf8'), label));
+  } finally {
+    plain.fill(0);
+  }
+}
+
+/** Throws WrongPassphrase unless `passphrase` opens the identity (backup asks for it once, and checks it so). */
+export async function checkPassphrase(passphrase: string, env: Env): Promise<void> {
+  await openIdentity(passphrase, env);
+}
+
+/**
+ * `keyrack passwd`: the identity re-encrypted under a new passphrase, in one atomic
+ * write; the keys (encrypted to its public recipient) are untouched. Refused when the
+ * identity changed between reading it and writing it back (another passwd, a restore).
+ */
+export async function changePassphrase(oldPass: string, newPass: string, env: Env): Promise<void> {
+  const path = files.identity(env);
+  const sealed = readIfExists(path);
+  if (sealed === undefined) throw notInitialized();
+  const plain = await openWithPassphrase(sealed, oldPass, path);
+  let resealed: Uint8Array;
+  try {
+    identityLine(Buffer.from(plain).toString('utf8'), path);
+    resealed = await sealWithPassphrase(plain, newPass);
+  } finally {
+    plain.fill(0);
+  }
+  withRegistryLock(env, () => {
+    const now = readIfExists(path);
+    if (now === undefined || !now.equals(sealed)) throw new UserError(`${path} changed while the passphrase was being changed; nothing changed — run keyrack passwd again`);
+    writeFileAtomic(path, resealed);
+  });
+}
+
 async function decryptKey(d: Decrypter, name: string, env: Env): Promise<Fetched | Error> {
   const path = files.secureKey(name, env);
   const sealed = readIfExists(path);
-  if (sealed === undefined) return new UserError(`${name} has no os.secure value (${path} is missing); keyrack set ${name}`);
+  if (sealed === undefined) return new UserError(`${name} is absent: ${path} is missing — run keyrack set ${name}`);
   try {
     const plain = await d.decrypt(sealed);
     try {

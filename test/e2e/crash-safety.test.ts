@@ -27,7 +27,8 @@ type Vault = 'os.secure' | 'os.direct';
 function setKey(sb: Sandbox, name: string, value: string, vault: Vault, killAfterMs?: number): Promise<{ code: number | null; killed: boolean; ms: number }> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [KEYRACK, 'set', name, '--vault', vault], { env: sb.env, stdio: ['pipe', 'ignore', 'pipe'] });
+    // --downgrade: moving a key into os.direct (plaintext) is asked for explicitly.
+    const child = spawn(process.execPath, [KEYRACK, 'set', name, '--vault', vault, ...(vault === 'os.direct' ? ['--downgrade'] : [])], { env: sb.env, stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
     child.stdin.on('error', () => {});

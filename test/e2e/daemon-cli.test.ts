@@ -66,7 +66,7 @@ test('two concurrent unlocks start exactly one daemon; get serves both keys', as
 test('lock drops named keys, then all; get exits 2 with the unlock hint', async () => {
   let r = await keyrack(['lock', 'A', 'C'], { env: sb.env });
   assert.equal(r.code, 0);
-  assert.match(r.stderr, /not unlocked: C/);
+  assert.match(r.stderr, /already locked: C/);
   assert.match(r.stderr, /locked 1 key/);
   r = await keyrack(['get', 'A'], { env: sb.env });
   assert.equal(r.code, 2);
@@ -122,7 +122,7 @@ test('unlock reports bad input and unknown keys with exit 2, and still unlocks t
   assert.match(idle.stderr, /--idle 2h is not shorter than the lifetime \(1h\)/);
   let r = await keyrack(['unlock', 'NOPE', 'A', 'D', '--ttl', '1h30m'], { env: sb.env, input: 'pw\n' });
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /NOPE: not in the registry — keyrack set NOPE/);
+  assert.match(r.stderr, /NOPE is absent — run keyrack set NOPE/);
   assert.match(r.stderr, /unlocked 1 key for 1h30m/);
   assert.equal((await keyrack(['get', 'A'], { env: sb.env })).stdout, 'alpha\n');
   r = await keyrack(['unlock'], { env: sb.env, cwd: sb.home });

@@ -44,7 +44,9 @@ async function waitFor(path: string): Promise<void> {
 
 test('a shell in a login session uses the user-wide daemon when its session has none and the user opted in', { skip: needsRoot('needs root to create audit sessions') }, async () => {
   const sb = sandbox();
-  registerKey(sb, 'A');
+  // A real os.secure key (identity and file), so doctor has nothing to fail on but the daemon's warning.
+  assert.equal((await keyrack(['init'], { env: sb.env, input: 'pw\n' })).code, 0);
+  assert.equal((await keyrack(['set', 'A'], { env: sb.env, input: 'alpha\n' })).code, 0);
   optIn(sb);
   const userSock = join(sb.env.XDG_RUNTIME_DIR!, 'keyrack.u0.sock');
   // As systemd --user would: no session, in the foreground, the flag set.

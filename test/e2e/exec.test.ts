@@ -81,7 +81,7 @@ test('--help after the command is the command\'s; before it, exec\'s own', async
   assert.equal(r.stdout.toString(), '--help');
   const own = await exec(['--help'], sb.dir);
   assert.equal(own.code, 0);
-  assert.match(own.stdout.toString(), /Usage:\s+\$ keyrack exec/);
+  assert.match(own.stdout.toString(), /^usage: keyrack exec \[--key K\]… \[--\] CMD/);
 });
 
 test('exit status is the command\'s; 128+n when a signal killed it; 127 when not found', async () => {
@@ -126,7 +126,7 @@ test('untrusted manifest: exit 2 with the allow hint, the command does not run',
   await ready;
   const r = await exec(['touch', canary], untrusted);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /keyrack: .*\.keyrack is not allowed — run keyrack allow/);
+  assert.match(r.stderr, /keyrack: .*\.keyrack is untrusted — run keyrack allow/);
   assert.equal(existsSync(canary), false);
 });
 
@@ -145,7 +145,7 @@ test('no manifest and no --key, or an unknown key: exit 2 and say what to do', a
   assert.match(none.stderr, /no \.keyrack in .* — name keys with --key K/);
   const absent = await exec(['--key', 'NOPE', 'true'], sb.dir);
   assert.equal(absent.code, 2);
-  assert.match(absent.stderr, /NOPE is not set up — run keyrack set NOPE/);
+  assert.match(absent.stderr, /NOPE is absent — run keyrack set NOPE/);
 });
 
 // Last: it unlocks SEALED for the rest of this sandbox's life.

@@ -40,8 +40,8 @@ test('enter, stay, leave: set, quiet when unchanged, unset; a hint is said once'
   assert.equal(enter.code, 0);
   assert.deepEqual(enter.json!.set, { A: 'value a', B: 'value b' });
   assert.deepEqual(enter.json!.save, ['A', 'B']);
-  assert.match(enter.json!.state, /^1 A:[0-9a-f]{16} B:[0-9a-f]{16} ![0-9a-f]{8}$/);
-  assert.equal(enter.stderr, 'keyrack: +A +B; NOT_SET_UP not set up — run keyrack set NOT_SET_UP\n');
+  assert.match(enter.json!.state, /^1 @[0-9a-f]{8} A:[0-9a-f]{16} B:[0-9a-f]{16} ![0-9a-f]{8}$/);
+  assert.equal(enter.stderr, 'keyrack: +A +B; NOT_SET_UP absent — run keyrack set NOT_SET_UP\n');
   assert.ok(!enter.json!.state.includes('value'), 'the state holds no value');
 
   const shellEnv = { A: 'value a', B: 'value b', KEYRACK_STATE: enter.json!.state };
@@ -82,13 +82,13 @@ test('untrusted: nothing set, hint once; denied: a short note; a broken manifest
   await ready;
   const first = await exportIn(dirs.u);
   assert.deepEqual(first.json!.set, {});
-  assert.equal(first.stderr, 'keyrack: .keyrack is not allowed — run keyrack allow\n');
+  assert.equal(first.stderr, 'keyrack: .keyrack is untrusted — run keyrack allow\n');
   const second = await exportIn(dirs.u, { KEYRACK_STATE: first.json!.state });
   assert.equal(second.stderr, '');
 
   await ok(['deny', dirs.u]);
   const denied = await exportIn(dirs.u, { KEYRACK_STATE: first.json!.state });
-  assert.equal(denied.stderr, 'keyrack: .keyrack is denied — keyrack allow to use it\n');
+  assert.equal(denied.stderr, 'keyrack: .keyrack is denied — run keyrack allow to use it\n');
 
   const enter = await exportIn(dirs.p);
   const m = join(dirs.p, '.keyrack');
@@ -100,17 +100,19 @@ test('untrusted: nothing set, hint once; denied: a short note; a broken manifest
   writeFileSync(m, good);
 });
 
-test('an internal failure says so and prints no code: the shell stays as it is', async () => {
+test('a failure that leaves this directory\'s keys unknown says so and unloads them: nothing stays by accident', async () => {
   await ready;
   const enter = await exportIn(dirs.p);
   const reg = join(sb.env.XDG_CONFIG_HOME!, 'keyrack', 'registry.json');
   const saved = readFileSync(reg);
   writeFileSync(reg, '{ not json');
   try {
-    const r = await exportIn(dirs.p, { A: 'value a', B: 'value b', KEYRACK_STATE: enter.json!.state }, 'bash');
-    assert.equal(r.code, 1);
-    assert.equal(r.stdout, '');
-    assert.match(r.stderr, /^keyrack: .*registry\.json is not valid JSON/);
+    const r = await exportIn(dirs.p, { A: 'value a', B: 'value b', KEYRACK_STATE: enter.json!.state });
+    assert.equal(r.code, 2, 'the user must act: the registry is broken');
+    assert.deepEqual((JSON.parse(r.stdout) as Json).unset, ['A', 'B'], 'and what keyrack set is gone');
+    const sh = await exportIn(dirs.p, { A: 'value a', B: 'value b', KEYRACK_STATE: enter.json!.state }, 'bash');
+    assert.match(sh.stdout, /unset A;[\s\S]*unset B;[\s\S]*export KEYRACK_STATE=''/);
+    assert.match(sh.stderr, /^keyrack: -A -B; .*registry\.json is not valid JSON.* — so this directory's keys are not loaded\n$/);
   } finally {
     writeFileSync(reg, saved);
   }

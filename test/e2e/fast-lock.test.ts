@@ -25,7 +25,7 @@ test('keyrack-fast lock answers as keyrack lock does, from the daemon', async (t
   const named = await run(FAST, ['/bin/echo', 'HANDED-OVER', 'lock', 'L1', 'NOT_HELD'], { env: sb.env });
   assert.equal(named.stdout, 'HANDED-OVER lock L1 NOT_HELD\n', 'a named lock is handed to the Node CLI');
   const slow = await keyrack(['lock', 'L1', 'L2', 'NOT_HELD'], { env: sb.env });
-  assert.deepEqual(slow, { code: 0, stdout: '', stderr: 'keyrack: not unlocked: NOT_HELD\nkeyrack: locked 2 keys\n' });
+  assert.deepEqual(slow, { code: 0, stdout: '', stderr: 'keyrack: already locked: NOT_HELD\nkeyrack: locked 2 keys\n' });
   assert.equal((await keyrack(['get', 'L1'], { env: sb.env })).code, 2, 'L1 is locked');
   assert.equal((await keyrack(['get', 'L3'], { env: sb.env })).stdout, 'value-L3\n', 'L3 is not');
 

@@ -180,11 +180,13 @@ describe('keyrack import', () => {
     assert.match(r.stderr, /these keys exist already: PLAIN_A GITHUB_TOKEN — nothing imported; add --force/);
     assert.deepEqual(snapshot(sb.home), before, 'nothing on disk changed (not even NEW_ONE)');
 
-    const forced = await keyrack(['import', f, '--vault', 'os.direct', '--force'], { env: sb.env });
+    // GITHUB_TOKEN moves out of os.secure into plaintext: a downgrade, asked for explicitly.
+    const forced = await keyrack(['import', f, '--vault', 'os.direct', '--force', '--downgrade'], { env: sb.env });
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stderr, /^keyrack: imported 3 keys into os\.direct: NEW_ONE PLAIN_A GITHUB_TOKEN$/m);
     assert.match(forced.stderr, /^keyrack: replaced PLAIN_A GITHUB_TOKEN$/m);
     assert.match(forced.stderr, /^keyrack: moved GITHUB_TOKEN \(from os\.secure\)$/m);
+    assert.match(forced.stderr, /^keyrack: warning: GITHUB_TOKEN was in os\.secure and is now plaintext/m);
     assert.ok(!existsSync(files.secureKey('GITHUB_TOKEN', sb.env)), 'the old os.secure copy is gone');
     assert.equal((await keyrack(['get', 'GITHUB_TOKEN'], { env: sb.env })).stdout, 'rotated\n');
     assert.equal((await keyrack(['get', 'PLAIN_A'], { env: sb.env })).stdout, 'changed\n');

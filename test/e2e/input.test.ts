@@ -121,12 +121,12 @@ describe('hidden prompt on a terminal', () => {
     assert.equal((await keyrack(['get', 'TYPED'], { env: sb.env })).stdout, 'secret 🔑\n');
   });
 
-  test('Ctrl-C cancels and stores nothing', async () => {
+  test('Ctrl-C cancels (exit 130, "cancelled") and stores nothing', async () => {
     const pty = new Pty([process.execPath, KEYRACK, 'set', 'CANCELLED', '--vault', 'os.direct'], { env: sb.env });
     await pty.expect('Value for CANCELLED (hidden): ');
     pty.write('abc\x03');
-    assert.equal(await pty.exited, 2);
-    assert.match(pty.output, /cancelled — nothing stored/);
+    assert.equal(await pty.exited, 130);
+    assert.match(pty.output, /keyrack: cancelled\r?\n/);
     assert.equal((await keyrack(['get', 'CANCELLED'], { env: sb.env })).code, 2);
   });
 
@@ -140,14 +140,27 @@ describe('hidden prompt on a terminal', () => {
     assert.match(ok.output, /\{"p":"pässphrase"\}/);
     assert.equal(ok.output.split('pässphrase').length, 2, 'only the JSON line shows it, never the echo');
 
+    // init asks again after a mismatch; Ctrl-C then stops it, and nothing is created.
     const bad = new Pty([process.execPath, KEYRACK, 'init'], { env: sb.env });
     await bad.expect('New os.secure passphrase: ');
     bad.write('one\r');
     await bad.expect('Same passphrase again: ');
     bad.write('two\r');
-    assert.equal(await bad.exited, 2);
-    assert.match(bad.output, /do not match/);
+    await bad.expect('do not match — try again');
+    await bad.expect('New os.secure passphrase: ');
+    bad.write('\x03');
+    assert.equal(await bad.exited, 130);
+    assert.match(bad.output, /keyrack: cancelled/);
     const status = await keyrack(['set', 'K'], { env: sb.env, input: 'v' });
     assert.match(status.stderr, /run keyrack init first/, 'no identity was created');
+
+    // The second time right: created.
+    const retry = new Pty([process.execPath, KEYRACK, 'init'], { env: sb.env });
+    for (const typed of ['one', 'two', 'three', 'three']) {
+      await retry.expect(/(New os\.secure passphrase|Same passphrase again): /);
+      retry.write(`${typed}\r`);
+    }
+    assert.equal(await retry.exited, 0, retry.output);
+    assert.match(retry.output, /keyrack: created the os\.secure identity/);
   });
 });

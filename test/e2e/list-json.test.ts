@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyrack, ROOT, sandbox, type Sandbox } from '../helpers.ts';
 
@@ -24,12 +24,12 @@ const FIELDS: Record<string, string[]> = {
   team: ['name', 'vault', 'file', 'state'],
 };
 
-/** Checks a document against the version-1 schema; returns its keys. */
+/** Checks a document against the version-2 schema; returns its keys. */
 function checkSchema(doc: unknown): Array<Record<string, string>> {
   assert.ok(typeof doc === 'object' && doc !== null && !Array.isArray(doc));
   const d = doc as Record<string, unknown>;
   assert.deepEqual(Object.keys(d), ['version', 'keys']);
-  assert.equal(d.version, 1);
+  assert.equal(d.version, 2);
   assert.ok(Array.isArray(d.keys));
   const keys = d.keys as Array<Record<string, string>>;
   for (const k of keys) {
@@ -40,7 +40,7 @@ function checkSchema(doc: unknown): Array<Record<string, string>> {
       else assert.equal(typeof v, 'string', f);
     }
     assert.match(k.name!, /^[A-Za-z_][A-Za-z0-9_.-]*$/);
-    const states = k.vault === 'os.direct' ? ['stored'] : k.vault === 'team' ? ['locked', 'unlocked', 'overridden'] : ['locked', 'unlocked'];
+    const states = k.vault === 'team' ? ['locked', 'ready', 'overridden'] : ['ready', 'locked', 'absent'];
     assert.ok(states.includes(k.state!), `${k.name}: ${k.state}`);
   }
   const names = keys.map((k) => k.name!);
@@ -84,9 +84,9 @@ describe('list --json schema', () => {
     const keys = checkSchema(JSON.parse(r.stdout));
     assert.deepEqual(keys, [
       { name: 'AWS_PROD', vault: 'aws.sso', profile: 'prod', state: 'locked' },
-      { name: 'A_SECURE_HELD', vault: 'os.secure', state: 'unlocked' },
+      { name: 'A_SECURE_HELD', vault: 'os.secure', state: 'ready' },
       { name: 'CMD', vault: 'cmd', argv: ['printf', '%s', 'x y'], state: 'locked' },
-      { name: 'D.direct', vault: 'os.direct', state: 'stored' },
+      { name: 'D.direct', vault: 'os.direct', state: 'ready' },
       { name: 'OP', vault: '1password', ref: 'op://Private/npm/token', state: 'locked' },
       { name: 'PASS', vault: 'pass', ref: 'team/db#user', state: 'locked' },
       { name: 'RING', vault: 'keyring', ref: 'service=github,user=me', state: 'locked' },
@@ -95,6 +95,16 @@ describe('list --json schema', () => {
       { name: 'VAULT', vault: 'hashicorp', ref: 'secret/app#token', state: 'locked' },
       { name: 'b_secure', vault: 'os.secure', state: 'locked' },
     ]);
+    // A local key whose vault lost its value is absent (unlock could not get it), in list and status alike.
+    const file = join(sb.env.XDG_DATA_HOME!, 'keyrack', 'secure', 'keys', 'b_secure.age');
+    const saved = readFileSync(file);
+    rmSync(file);
+    try {
+      const gone = checkSchema(JSON.parse((await keyrack(['list', '--json'], { env: sb.env })).stdout));
+      assert.equal(gone.find((k) => k.name === 'b_secure')!.state, 'absent');
+    } finally {
+      writeFileSync(file, saved);
+    }
     await keyrack(['daemon', 'stop'], { env: sb.env });
   });
 
@@ -113,7 +123,7 @@ describe('list --json schema', () => {
     const file = join(proj, '.keyrack.team');
     const keys = checkSchema(JSON.parse(r.stdout)).filter((k) => k.vault === 'team' || k.name === 'b_secure');
     assert.deepEqual(keys, [
-      { name: 'TEAM_ONLY', vault: 'team', file, state: 'unlocked' },
+      { name: 'TEAM_ONLY', vault: 'team', file, state: 'ready' },
       { name: 'b_secure', vault: 'os.secure', state: 'locked' },
       { name: 'b_secure', vault: 'team', file, state: 'overridden' },
     ]);
@@ -139,7 +149,7 @@ describe('list --json schema', () => {
     const documented = [...section.matchAll(/^\| `([a-z[\].]+)` \|/gm)].map((m) => m[1]!.replace('keys[].', ''));
     const printed = new Set(['version', 'keys', ...Object.values(FIELDS).flat()]);
     assert.deepEqual(new Set(documented), printed);
-    for (const word of [...Object.keys(FIELDS), 'unlocked', 'locked', 'stored', 'overridden']) assert.ok(section.includes(`\`${word}\``), word);
+    for (const word of [...Object.keys(FIELDS), 'ready', 'locked', 'absent', 'overridden']) assert.ok(section.includes(`\`${word}\``), word);
     // The example parses and passes the schema check.
     const example = /```json\n([\s\S]*?)```/.exec(section);
     assert.ok(example);

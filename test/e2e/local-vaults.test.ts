@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { keyrack, sandbox, type Sandbox } from '../helpers.ts';
+import { keyrack, sandbox, tilde, type Sandbox } from '../helpers.ts';
 import { snapshot } from '../snapshot.ts';
 import { files } from '../../src/paths.ts';
 import { vault as secure } from '../../src/vaults/secure.ts';
@@ -37,7 +37,8 @@ describe('local vaults', () => {
     sb = sandbox();
     const r = await keyrack(['init'], { env: sb.env, input: `${PASS}\n` });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /public key: age1[0-9a-z]+/);
+    assert.equal(r.stdout, '', 'a message, on stderr');
+    assert.match(r.stderr, /^keyrack: created the os\.secure identity ~\/\S+identity\.age \(encrypted with your passphrase\); public key age1[0-9a-z]+$/m);
   });
   after(() => sb.cleanup());
 
@@ -70,8 +71,8 @@ describe('local vaults', () => {
     const list = await keyrack(['list', '--json'], { env: sb.env });
     assert.equal(list.code, 0, list.stderr);
     const parsed = JSON.parse(list.stdout) as { version: number; keys: unknown[] };
-    assert.equal(parsed.version, 1);
-    assert.deepEqual(parsed.keys.find((k) => (k as { name: string }).name === 'PLAIN'), { name: 'PLAIN', vault: 'os.direct', state: 'stored' });
+    assert.equal(parsed.version, 2);
+    assert.deepEqual(parsed.keys.find((k) => (k as { name: string }).name === 'PLAIN'), { name: 'PLAIN', vault: 'os.direct', state: 'ready' });
     assert.ok(!list.stdout.includes('quoted'), 'list never prints values');
 
     const rm = await keyrack(['rm', 'PLAIN'], { env: sb.env });
@@ -79,7 +80,7 @@ describe('local vaults', () => {
     assert.ok(!readFileSync(files.directVault(sb.env), 'utf8').includes('quoted'), 'the value left the vault file');
     const gone = await keyrack(['get', 'PLAIN'], { env: sb.env });
     assert.equal(gone.code, 2);
-    assert.match(gone.stderr, /no key PLAIN; keyrack set PLAIN/);
+    assert.match(gone.stderr, /PLAIN is absent — run keyrack set PLAIN/);
     const rmAgain = await keyrack(['rm', 'PLAIN'], { env: sb.env });
     assert.equal(rmAgain.code, 2);
   });
@@ -104,7 +105,7 @@ describe('local vaults', () => {
     assert.deepEqual(got.get('SEC_A'), { value: TRICKY });
     assert.deepEqual(got.get('SEC_B'), { value: 'second' });
     const missing = got.get('SEC_MISSING');
-    assert.ok(missing instanceof UserError && /SEC_MISSING has no os.secure value/.test(missing.message));
+    assert.ok(missing instanceof UserError && /SEC_MISSING is absent: \S+SEC_MISSING\.age is missing — run keyrack set SEC_MISSING/.test(missing.message));
 
     // Without the daemon holding it, get says how to unlock it.
     const get = await keyrack(['get', 'SEC_A'], { env: sb.env });
@@ -142,7 +143,7 @@ describe('local vaults', () => {
     const get = await keyrack(['get', 'SEC_A'], { env: sb.env });
     assert.equal(get.code, 0, get.stderr);
     assert.equal(get.stdout, `${TRICKY}\n`);
-    assert.match((await keyrack(['list'], { env: sb.env })).stdout, /^SEC_A\s+os\.secure\s+-\s+unlocked$/m);
+    assert.match((await keyrack(['list'], { env: sb.env })).stdout, /^SEC_A\s+os\.secure\s+-\s+ready$/m);
 
     const reset = await keyrack(['set', 'SEC_A'], { env: sb.env, input: 'rotated' });
     assert.equal(reset.code, 0, reset.stderr);
@@ -167,7 +168,7 @@ describe('local vaults', () => {
     try {
       const r = await keyrack(['set', 'NEEDS_RECIPIENT'], { env: sb.env, input: 'v' });
       assert.equal(r.code, 2);
-      assert.ok(r.stderr.includes(`${rec} is missing`), r.stderr);
+      assert.ok(r.stderr.includes(`${tilde(rec, sb.home)} is missing`), r.stderr);
       assert.match(r.stderr, /age-keygen -y/);
       assert.ok(!existsSync(files.secureKey('NEEDS_RECIPIENT', sb.env)));
     } finally {
@@ -176,7 +177,8 @@ describe('local vaults', () => {
   });
 
   test('moving a key to another vault removes the old copy', async () => {
-    const r = await keyrack(['set', 'SEC_B', '--vault', 'os.direct'], { env: sb.env, input: 'now plain' });
+    // Out of os.secure into plaintext: a downgrade, asked for explicitly.
+    const r = await keyrack(['set', 'SEC_B', '--vault', 'os.direct', '--downgrade'], { env: sb.env, input: 'now plain' });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /moved from os\.secure/);
     assert.ok(!existsSync(files.secureKey('SEC_B', sb.env)));
@@ -228,13 +230,13 @@ describe('local vaults', () => {
       const before = snapshot(sb.home);
       const r = await keyrack(['set', 'NEW', '--vault', 'os.direct'], { env: sb.env, input: 'v' });
       assert.equal(r.code, 2);
-      assert.ok(r.stderr.includes(`${reg} is not valid JSON`), r.stderr);
+      assert.ok(r.stderr.includes(`${tilde(reg, sb.home)} is not valid JSON`), r.stderr);
       assert.deepEqual(readFileSync(reg), garbage, 'byte-identical');
       assert.deepEqual(snapshot(sb.home), before, 'nothing stored anywhere');
       for (const args of [['list'], ['get', 'SEC_A'], ['rm', 'SEC_A']]) {
         const x = await keyrack(args, { env: sb.env });
         assert.equal(x.code, 2, args.join(' '));
-        assert.ok(x.stderr.includes(reg), x.stderr);
+        assert.ok(x.stderr.includes(tilde(reg, sb.home)), x.stderr);
       }
       assert.deepEqual(readFileSync(reg), garbage);
     } finally {
@@ -248,7 +250,7 @@ describe('local vaults', () => {
     try {
       const r = await keyrack(['set', 'NEW', '--vault', 'os.direct'], { env: sb.env, input: 'v' });
       assert.equal(r.code, 2);
-      assert.ok(r.stderr.includes(`${direct} is not valid JSON`), r.stderr);
+      assert.ok(r.stderr.includes(`${tilde(direct, sb.home)} is not valid JSON`), r.stderr);
       assert.deepEqual(readFileSync(direct), dbad);
       assert.ok(!readFileSync(reg, 'utf8').includes('"NEW"'), 'not registered either');
     } finally {
@@ -271,7 +273,7 @@ describe('before init', () => {
       try {
         const l = await keyrack(['list', '--json'], { env: empty.env });
         assert.equal(l.code, 0);
-        assert.deepEqual(JSON.parse(l.stdout), { version: 1, keys: [] });
+        assert.deepEqual(JSON.parse(l.stdout), { version: 2, keys: [] });
       } finally {
         empty.cleanup();
       }

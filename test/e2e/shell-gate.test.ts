@@ -90,7 +90,7 @@ for (const shell of SHELLS) {
       assert.deepEqual((await s.env()).get('GATE_A')?.toString(), 'gate value');
       appendFileSync(join(d.reg, '.keyrack'), 'GATE_B?\n');
       out = await s.run(':');
-      assert.match(out, /keyrack: -GATE_A; \.keyrack is not allowed — run keyrack allow/);
+      assert.match(out, /keyrack: -GATE_A; \.keyrack changed since it was allowed — run keyrack allow to trust it again/);
       assert.equal((await s.env()).has('GATE_A'), false);
     } finally {
       await s.close();

@@ -124,7 +124,7 @@ for (const shell of ALL_SHELLS) {
       assertLoadedA(env);
       assert.equal(existsSync(canary), false, 'a value was executed');
       assertNoLeak(env, new Set([...keyNames, PRE]));
-      assert.match(env.get('KEYRACK_STATE')!.toString(), /^1 KR_0:[0-9a-f]{16} /);
+      assert.match(env.get('KEYRACK_STATE')!.toString(), /^1 @[0-9a-f]{8} KR_0:[0-9a-f]{16} /);
 
       // Unchanged prompts, and cd within the project, start no process at all
       // (once the daemon the first cd started is up: its start is a child of the shell's hook).
@@ -174,17 +174,17 @@ for (const shell of ALL_SHELLS) {
 
       // Untrusted: nothing set, one hint, said once.
       out = await s.run(`cd ${p.u}`);
-      assert.deepEqual(hints(out), ['keyrack: -B_SECRET; .keyrack is not allowed — run keyrack allow']);
+      assert.deepEqual(hints(out), ['keyrack: -B_SECRET; .keyrack is untrusted — run keyrack allow']);
       noneOf(await s.env(), ['KR_0', 'B_SECRET']);
       out = await s.run(NOOP[shell]);
       assert.deepEqual(hints(out), []);
 
-      // Editing an allowed manifest withdraws the trust: unloaded at the next prompt.
+      // Editing an allowed manifest withdraws the trust: unloaded at the next prompt, and it says the manifest changed.
       await s.run(`cd ${p.a}`);
       assertLoadedA(await s.env());
       appendFileSync(join(p.a, '.keyrack'), 'B_SECRET = b-key\n');
       out = await s.run(NOOP[shell]);
-      assert.match(hints(out).join('\n'), /-KR_0 .*; \.keyrack is not allowed — run keyrack allow/);
+      assert.match(hints(out).join('\n'), /-KR_0 .*; \.keyrack changed since it was allowed — run keyrack allow to trust it again/);
       env = await s.env();
       noneOf(env, keyNames);
       assert.deepEqual(env.get(PRE), bytes(preValue));

@@ -75,12 +75,12 @@ describe('human output of the CLI', () => {
     for (const env of [sb.env, { ...sb.env, NO_COLOR: '' }]) {
       const r = await keyrack(['list'], { env });
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /^PLAIN\s+os\.direct\s+-\s+stored$/m);
+      assert.match(r.stdout, /^PLAIN\s+os\.direct\s+-\s+ready$/m);
       assert.ok(!r.stdout.includes(ESC) && !r.stderr.includes(ESC));
     }
     const init = await keyrack(['init'], { env: sb.env, input: 'pipe passphrase\n' });
     assert.equal(init.code, 0, init.stderr);
-    assert.equal(init.stderr, 'keyrack: creating the identity (this takes a moment)…\n', 'one plain line');
+    assert.match(init.stderr, /^keyrack: creating the identity \(this takes a moment\)…\nkeyrack: created the os\.secure identity [^\n]+\n$/, 'one plain progress line, then the result');
   });
 
   test('through a terminal: coloured, unless NO_COLOR is set', async (t) => {
@@ -91,14 +91,14 @@ describe('human output of the CLI', () => {
       return pty.output;
     };
     const coloured = await list({});
-    assert.ok(coloured.includes(`${ESC}[36mstored${ESC}[39m`), JSON.stringify(coloured));
+    assert.ok(coloured.includes(`${ESC}[32mready${ESC}[39m`), JSON.stringify(coloured));
     assert.ok(coloured.includes(`${ESC}[33mlocked${ESC}[39m`));
     const emptyNoColor = await list({ NO_COLOR: '' });
     assert.ok(emptyNoColor.includes(ESC), 'an empty NO_COLOR keeps colour');
     for (const value of ['1', 'true', '0']) {
       const plain = await list({ NO_COLOR: value });
       assert.ok(!plain.includes(ESC), `NO_COLOR=${value}: ${JSON.stringify(plain)}`);
-      assert.match(plain, /^PLAIN\s+os\.direct\s+-\s+stored\r?$/m);
+      assert.match(plain, /^PLAIN\s+os\.direct\s+-\s+ready\r?$/m);
     }
     const dumb = await list({ TERM: 'dumb' });
     assert.ok(!dumb.includes(ESC), 'TERM=dumb');
@@ -116,7 +116,7 @@ describe('human output of the CLI', () => {
       assert.equal(await pty.exited, 0, pty.output);
       const out = pty.output;
       assert.match(out, /\r. creating the identity \(this takes a moment\)…/, 'the spinner line');
-      assert.match(out, /\r +\rcreated the os\.secure identity/, 'cleared before the result');
+      assert.match(out, /\r +\rkeyrack: created the os\.secure identity/, 'cleared before the result');
       assert.ok(!out.includes('keyrack: creating'), 'not the plain line');
       assert.ok(!out.includes(ESC), JSON.stringify(out));
     } finally {
