@@ -38,6 +38,20 @@ if ( -f "$__keyrack_gen_file" ) then
 endif
 set __keyrack_k = "$__keyrack_m/$__keyrack_c/$__keyrack_g"
 if ( ! $?__keyrack_last ) set __keyrack_last = '-'
+# KEYRACK_STATE unset or edited by hand: what keyrack set is still in the shell, so
+# the copy the hook keeps (a shell variable, never exported) wins, and export runs now.
+if ( $?__keyrack_state ) then
+  if ( "$__keyrack_state" != '' ) then
+    set __keyrack_s = ''
+    if ( $?KEYRACK_STATE ) then
+      set __keyrack_s = "$KEYRACK_STATE"
+    endif
+    if ( "$__keyrack_s" != "$__keyrack_state" ) then
+      setenv KEYRACK_STATE "$__keyrack_state"
+      set __keyrack_last = '-'
+    endif
+  endif
+endif
 if ( "$__keyrack_k" != "$__keyrack_last" ) then
   set __keyrack_last = "$__keyrack_k"
   # Outside any project with nothing loaded there is nothing to do.
@@ -62,6 +76,10 @@ if ( "$__keyrack_k" != "$__keyrack_last" ) then
     unset backslash_quote histchars
     setenv LC_ALL C.UTF-8
     $__keyrack_run:q export tcsh | source /dev/stdin
+    set __keyrack_state = ''
+    if ( $?KEYRACK_STATE ) then
+      set __keyrack_state = "$KEYRACK_STATE"
+    endif
     if ( $?__keyrack_lc ) then
       setenv LC_ALL "$__keyrack_lc:q"
     else

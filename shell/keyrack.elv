@@ -20,6 +20,8 @@ if (not $installed) {
   # The state lives in the closure: eval'd code cannot add variables to rc.elv's scope.
   var gen-file = '@KEYRACK_GEN@'
   var last = $nil
+  # The hook's copy of KEYRACK_STATE (never exported): put back should it be unset or edited.
+  var saved = ''
   # The values keyrack replaced, by name (never exported); `export elvish` sets them.
   var __keyrack_prev = [&]
   # read-bytes (elvish 0.20 and later) reads at most 64 KiB + 1. elvish 0.19 has no
@@ -73,6 +75,12 @@ if (not $installed) {
     if (path:is-regular &follow-symlink=$true $gen-file) {
       try { set g = (read-upto "\n" < $gen-file) } catch { }
     }
+    # KEYRACK_STATE unset or edited by hand: what keyrack set is still in the shell,
+    # so the copy wins, and export runs now.
+    if (and (not-eq $saved '') (not-eq $E:KEYRACK_STATE $saved)) {
+      set-env KEYRACK_STATE $saved
+      set last = $nil
+    }
     var k = $m"\n"$c"\n"$g
     if (not-eq $k $last) {
       set last = $k
@@ -86,6 +94,7 @@ if (not $installed) {
         var n = (ns [&__keyrack_prev=$__keyrack_prev])
         eval $code &ns=$n
         set __keyrack_prev = $n[__keyrack_prev]
+        set saved = $E:KEYRACK_STATE
       }
     }
   }

@@ -12,6 +12,8 @@
 # Names and fingerprints of what keyrack set (never a value); exported so that a
 # nested shell knows, and so that `keyrack doctor` can tell the hook is installed.
 if (! $?KEYRACK_STATE) setenv KEYRACK_STATE ''
+# The hook's own copy (never exported): put back should KEYRACK_STATE be unset or edited.
+set __keyrack_state = "$KEYRACK_STATE"
 
 # Before each prompt and after each cd, ahead of what the user already has there;
 # once, however often this file is sourced. Reading the old alias starts a process,

@@ -2,7 +2,9 @@
 import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import { findManifest, manifestPath, MANIFEST_FILE, readManifest, type ManifestEntry } from '../env/manifest.js';
+import { findManifest, manifestPath, MANIFEST_FILE, readManifest, type Manifest } from '../env/manifest.js';
+import { teamSourceOrError } from '../env/team-scope.js';
+import { TeamFileError } from '../team/file.js';
 import { words } from '../env/readiness.js';
 import { loadRegistry } from '../registry.js';
 import { closest } from '../suggest.js';
@@ -43,19 +45,24 @@ export async function run(dir: string | undefined, trust: boolean): Promise<numb
   allow(m);
   const names = m.entries.map((e) => e.env + (e.optional ? '?' : ''));
   say(`allowed ${m.path} (${names.length} ${names.length === 1 ? 'key' : 'keys'}${names.length ? ': ' + names.join(' ') : ''})`);
-  sayAbsent(m.entries);
+  sayAbsent(m);
   return 0;
 }
 
-/** Keys it lists that you never set, in one line, with "did you mean" for a typo (a registry that fails to load says so elsewhere). */
-function sayAbsent(entries: readonly ManifestEntry[]): void {
+/**
+ * Keys it lists that you never set and its team file does not hold, in one line,
+ * with "did you mean" for a typo (a registry or team file that fails to load says so elsewhere).
+ */
+function sayAbsent(m: Manifest): void {
   let keys: string[];
   try {
     keys = Object.keys(loadRegistry(process.env).keys);
   } catch {
     return;
   }
-  const absent = [...new Set(entries.filter((e) => !e.optional && !keys.includes(e.key)).map((e) => e.key))];
+  const team = teamSourceOrError(m);
+  const teamHas = (k: string) => team !== null && !(team instanceof TeamFileError) && team.file.values.has(k);
+  const absent = [...new Set(m.entries.filter((e) => !e.optional && !keys.includes(e.key) && !teamHas(e.key)).map((e) => e.key))];
   if (absent.length === 0) return;
   const near = new Map<string, string>();
   for (const k of absent) {

@@ -15,9 +15,9 @@ function argWord(a: ArgSpec): string {
 
 /** `keyrack set KEY [--vault V] …` */
 export function usageLine(c: CommandSpec): string {
-  if (c.name === 'exec') return 'keyrack exec [--key K]… [--] CMD [ARG…]';
+  if (c.name === 'exec') return 'keyrack exec [--key K]… [--mask|--no-mask] [--] CMD [ARG…]';
   const opts = c.options.map((o) => `[${o.flag}${o.value ? ` ${o.value.name}` : ''}]`);
-  return ['keyrack', c.name, ...c.args.map(argWord), ...opts].join(' ');
+  return ['keyrack', c.name, ...c.args.map(argWord), ...opts, ...(c.tail ? ['[-- …]'] : [])].join(' ');
 }
 
 const table = (rows: Array<[string, string]>, indent = '  '): string[] => {
@@ -36,6 +36,7 @@ export function commandHelp(c: CommandSpec): string {
       if (o.value && describeChoices(o.value.kind).length > 0) out.push('', `${o.value.name} is one of:`, ...describeChoices(o.value.kind).map((l) => `  ${l}`));
     }
   }
+  if (c.tail) out.push('', `after --: ${c.tail}`);
   if (c.details?.length) out.push('', ...c.details);
   return out.join('\n') + '\n';
 }

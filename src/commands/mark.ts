@@ -21,7 +21,7 @@ export async function run(key: string, o: { execOnly: boolean | undefined }): Pr
     if (on) e.execOnly = true;
     else delete e.execOnly;
   });
-  if (!found) throw new UserError(`${key} is not in the registry — run keyrack set ${key}${on ? ' --exec-only' : ''}`);
+  if (!found) throw new UserError(`${key} is absent — run keyrack set ${key}${on ? ' --exec-only' : ''}`);
   // Every hooked shell re-exports at its next prompt: a key marked now leaves them.
   bumpGeneration(process.env);
   process.stderr.write(on

@@ -11,13 +11,15 @@ import { askYesNo } from '../input.js';
 import { readManifest } from '../env/manifest.js';
 import { assertKeyName } from '../env/names.js';
 import { allowedManifests } from '../env/trust.js';
+import { teamSourceOrError } from '../env/team-scope.js';
+import { TeamFileError } from '../team/file.js';
 import { forHumans } from '../printable.js';
 import { loadRegistry, updateRegistry } from '../registry.js';
 import { say } from '../say.js';
 import { removeLocalValue } from '../storekeys.js';
 import { closest } from '../suggest.js';
 
-/** The allowed manifests (as they are now) that list `key`. */
+/** The allowed manifests (as they are now) that list `key` and would lose it: their team file does not hold it. */
 function manifestsUsing(key: string, env: NodeJS.ProcessEnv): string[] {
   const parse = (p: string) => {
     try {
@@ -26,7 +28,13 @@ function manifestsUsing(key: string, env: NodeJS.ProcessEnv): string[] {
       return undefined; // gone, unreadable or broken: it uses nothing now
     }
   };
-  return allowedManifests(env, (p) => parse(p)?.content).filter((p) => parse(p)?.entries.some((e) => e.key === key));
+  const loses = (p: string) => {
+    const m = parse(p);
+    if (!m?.entries.some((e) => e.key === key)) return false;
+    const team = teamSourceOrError(m);
+    return team === null || team instanceof TeamFileError || !team.file.values.has(key);
+  };
+  return allowedManifests(env, (p) => parse(p)?.content).filter(loses);
 }
 
 export async function run(key: string): Promise<number | void> {

@@ -75,7 +75,7 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
   // Names the registry does not map may come from the team file beside the manifest.
   const plan = teamPlan(env);
   const teamNames: string[] = [];
-  // What the daemon holds already is left as it is: no passphrase asked for it.
+  // What the daemon holds of your own keys is left as it is: no passphrase asked for it.
   const heldNow = await alreadyHeld(env, o.forExec === true);
   const kept: string[] = [];
 
@@ -89,10 +89,9 @@ export async function run(keys: string[], o: { all: boolean; ttl?: string; idle?
   for (const [name, required] of wanted) {
     const entry = reg.keys[name];
     if (!entry) {
+      // A team value is fetched again even when held: a pull may have brought a rotated one.
       if (plan.team?.file.values.has(name)) {
-        const left = heldNow.get(plan.team.storeName(name));
-        if (left !== undefined) kept.push(`${name} (team, ${formatDuration(left)} left)`);
-        else teamNames.push(name);
+        teamNames.push(name);
         continue;
       }
       if (!required) continue;

@@ -55,7 +55,7 @@ test('a daemon export follows the registry through a same-size edit in the same 
   assert.equal(after.mtimeNs, before.mtimeNs, 'only ctime tells');
   const edited = await exportJson();
   assert.deepEqual(edited.set, { KA: 'value-a' });
-  assert.match(edited.stderr, /KB not set up/);
+  assert.match(edited.stderr, /KB absent/);
 
   // Renamed over, same size and mtime: KB is back.
   await sleep(1100);

@@ -107,7 +107,7 @@ test('mark refuses without a flag or for an unknown key (exit 2), and changes no
   assert.match(none.stderr, /--exec-only or --no-exec-only/);
   const unknown = await keyrack(['mark', 'NO_SUCH_KEY', '--exec-only'], inProj);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /NO_SUCH_KEY is not in the registry/);
+  assert.match(unknown.stderr, /NO_SUCH_KEY is absent/);
   const list = JSON.parse((await keyrack(['list', '--json'], inProj)).stdout) as { keys: Array<{ name: string; execOnly?: true }> };
   assert.equal(list.keys.find((k) => k.name === 'OPEN_KEY')!.execOnly, undefined);
 });

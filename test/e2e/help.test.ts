@@ -40,7 +40,7 @@ test('bare keyrack: a short usage on stderr, exit 2; keyrack help: every command
 
 test('each command\'s help lists its valid values: shells, daemon actions, vault names', async () => {
   assert.match((await kr('help', 'hook')).stdout, /SHELL is one of:\n {2}bash, zsh, fish/);
-  assert.match((await kr('help', 'export')).stdout, /bash, zsh, fish, json/);
+  assert.match((await kr('help', 'export')).stdout, /bash, zsh, fish, tcsh, elvish, json, direnv/);
   const daemon = (await kr('help', 'daemon')).stdout;
   for (const a of ['start', 'stop', 'status', 'run']) assert.match(daemon, new RegExp(`^ {2}${a} +\\S`, 'm'), a);
   for (const cmd of ['set', 'mv', 'import']) {

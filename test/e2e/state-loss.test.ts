@@ -1,6 +1,6 @@
 /**
  * Leaving a project removes what keyrack set however its state was lost (issue 15,
- * item 1), in real bash, zsh and fish on a pty: the data dir (with the fingerprint
+ * item 1), in real bash, zsh, fish, tcsh and elvish on a pty: the data dir (with the fingerprint
  * key) removed, the fingerprint key corrupted, KEYRACK_STATE unset or garbled by
  * hand. Each time the key is gone from the shell after `cd` out, a value the shell
  * had before is back, and the line says what happened.
@@ -31,11 +31,14 @@ async function setUp(proj: string): Promise<void> {
 
 const hints = (out: string) => out.split(/\r?\n/).filter((l) => l.includes('keyrack:')).map((l) => l.replace(/^[\s\S]*?keyrack:/, 'keyrack:').trim());
 
-/** The shells whose hook keeps an unexported copy of the state (tcsh and elvish do not yet). */
-const HOOKED = ['bash', 'zsh', 'fish'] as const;
-const unsetState: Record<(typeof HOOKED)[number], string> = { bash: 'unset KEYRACK_STATE', zsh: 'unset KEYRACK_STATE', fish: 'set -e KEYRACK_STATE' };
+/** Every shell keyrack hooks: each hook keeps an unexported copy of the state. */
+const HOOKED = ['bash', 'zsh', 'fish', 'tcsh', 'elvish'] as const;
+const unsetState: Record<(typeof HOOKED)[number], string> = {
+  bash: 'unset KEYRACK_STATE', zsh: 'unset KEYRACK_STATE', fish: 'set -e KEYRACK_STATE', tcsh: 'unsetenv KEYRACK_STATE', elvish: 'unset-env KEYRACK_STATE',
+};
 const garbleState: Record<(typeof HOOKED)[number], string> = {
   bash: "export KEYRACK_STATE='1 NPM_TOKEN:zz'", zsh: "export KEYRACK_STATE='1 NPM_TOKEN:zz'", fish: "set -gx KEYRACK_STATE '1 NPM_TOKEN:zz'",
+  tcsh: "setenv KEYRACK_STATE '1 NPM_TOKEN:zz'", elvish: "set-env KEYRACK_STATE '1 NPM_TOKEN:zz'",
 };
 
 for (const shell of HOOKED) {

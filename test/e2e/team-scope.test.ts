@@ -43,7 +43,7 @@ test('team values need an allowed manifest and an unlock; deny withdraws them', 
   // Not allowed: unlock does not read the team file, and says why.
   let r = await me.kr(['unlock'], { cwd: dir, input: `${me.pass}\n` });
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /TOKEN: not in the registry — keyrack set TOKEN \(the \.keyrack\.team beside \.keyrack is read once you keyrack allow it\)/);
+  assert.match(r.stderr, /TOKEN is absent — run keyrack set TOKEN \(the \.keyrack\.team beside \.keyrack is read once you keyrack allow it\)/);
   await ok(['allow'], dir);
   r = await exported(dir);
   assert.deepEqual(JSON.parse(r.stdout).set, {});

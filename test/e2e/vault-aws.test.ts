@@ -162,6 +162,8 @@ describe('aws.secrets and aws.ssm (real AWS CLI v2, stand-in endpoint)', { skip:
     assert.equal((await kr(['get', 'IN_BATCH'])).code, 0);
     const empty = join(sb.dir, 'empty-path');
     mkdirSync(empty, { recursive: true });
+    // Held keys are left as they are by unlock: locked first, so it fetches them.
+    assert.equal((await kr(['lock', 'SM_TOKEN', 'P_ONE'])).code, 0);
     r = await kr(['unlock', 'SM_TOKEN', 'P_ONE'], { ...sb.env, PATH: empty });
     assert.match(r.stderr, /SM_TOKEN: aws\.secrets: AWS CLI v2 \(aws\) is not installed — see https:\/\/docs\.aws\.amazon\.com/);
     assert.match(r.stderr, /P_ONE: aws\.ssm: AWS CLI v2 \(aws\) is not installed/);

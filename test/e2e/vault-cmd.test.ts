@@ -121,7 +121,7 @@ describe('cmd vault', () => {
     assert.equal((await kr(['allow', proj])).code, 0);
     const u = await kr(['unlock'], { cwd: proj, env: { ...sb.env, PWD: proj } });
     assert.equal(u.code, 2);
-    assert.match(u.stderr, /NOT_REGISTERED: not in the registry/);
+    assert.match(u.stderr, /NOT_REGISTERED is absent/);
     assert.equal(existsSync(canary), false, 'a command from a manifest ran');
   });
 

@@ -140,6 +140,7 @@ describe('hashicorp vault (stand-in Vault over TLS)', { skip: !OPENSSL }, () => 
     assert.match(r.stderr, /GONE: hashicorp \(secret\/gone\): the latest version of secret\/gone was deleted \(version 2\)/);
     assert.match(r.stderr, /NOFIELD: hashicorp \(secret\/app\): secret\/app has no field "nope"/);
     assert.match(r.stderr, /WHICH: hashicorp \(secret\/app\): secret\/app has 3 fields \(db_password, api_key, port\); name one with #FIELD/);
+    assert.equal((await kr(['lock'])).code, 0); // unlock leaves a held key as it is: each below fetches
     r = await kr(['unlock', 'APP_DB'], { ...sb.env, VAULT_TOKEN: 'hvs.wrong' });
     assert.match(r.stderr, /APP_DB: hashicorp \(secret\/app\): permission denied \(403: permission denied\) — the token is expired or may not read .*; run vault login/);
     const noToken = { ...sb.env, HOME: join(sb.dir, 'elsewhere') };
@@ -159,6 +160,7 @@ describe('hashicorp vault (stand-in Vault over TLS)', { skip: !OPENSSL }, () => 
   });
 
   test('unreachable, no CA for its certificate, plain http to another host, a hung Vault: each its own message', async () => {
+    assert.equal((await kr(['lock'])).code, 0); // unlock leaves a held key as it is: each below fetches
     let r = await kr(['unlock', 'APP_DB'], { ...sb.env, VAULT_ADDR: 'https://127.0.0.1:9' });
     assert.match(r.stderr, /APP_DB: hashicorp: cannot reach Vault at https:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\); set VAULT_ADDR to your Vault's address/);
     const noCa: NodeJS.ProcessEnv = { ...sb.env, VAULT_SKIP_VERIFY: 'true' };

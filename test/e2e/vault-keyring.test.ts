@@ -74,6 +74,7 @@ describe('keyring vault (real gnome-keyring-daemon and secret-tool)', { skip: !H
       'org.freedesktop.Secret.Service.Lock', 'array:objpath:/org/freedesktop/secrets/collection/login'], { env: ring.env });
     assert.equal(lock.code, 0, lock.stderr);
     try {
+      assert.equal((await kr(['lock'])).code, 0); // unlock leaves a held key as it is
       r = await kr(['unlock', 'RING']);
       assert.equal(r.code, 2);
       assert.match(r.stderr, /RING: keyring \(service=keyrack,key=RING\): the keyring holding it is locked; unlock it/);
@@ -94,6 +95,7 @@ describe('keyring vault (real gnome-keyring-daemon and secret-tool)', { skip: !H
     const noBus = { ...sb.env };
     delete noBus.DBUS_SESSION_BUS_ADDRESS;
     delete noBus.DISPLAY;
+    assert.equal((await kr(['lock'])).code, 0); // unlock leaves a held key as it is
     let r = await kr(['unlock', 'RING', 'THEIRS'], '', noBus);
     assert.equal(r.code, 2);
     for (const k of ['RING', 'THEIRS']) {
@@ -117,6 +119,7 @@ describe('keyring vault (real gnome-keyring-daemon and secret-tool)', { skip: !H
   });
 
   test('a Secret Service that never answers: secret-tool is killed at KEYRACK_KEYRING_TIMEOUT', async () => {
+    assert.equal((await kr(['lock'])).code, 0); // unlock leaves a held key as it is
     process.kill(ring.daemonPid!, 'SIGSTOP');
     try {
       const r = await kr(['unlock', 'RING'], '', { ...ring.env, KEYRACK_KEYRING_TIMEOUT: '1' });
@@ -135,7 +138,11 @@ describe('keyring vault (real gnome-keyring-daemon and secret-tool)', { skip: !H
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await tool(['lookup', 'service', 'keyrack', 'key', 'RING'])).code, 1, 'the stored item is gone');
     assert.equal((await kr(['set', 'MOVE', '--vault', 'keyring'], 'moving')).code, 0);
+    // Out of the keyring into plaintext: a downgrade, refused without its flag.
     r = await kr(['set', 'MOVE', '--vault', 'os.direct'], 'now direct');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /add --downgrade/);
+    r = await kr(['set', 'MOVE', '--vault', 'os.direct', '--downgrade'], 'now direct');
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await tool(['lookup', 'service', 'keyrack', 'key', 'MOVE'])).code, 1, 'the old keyring item is gone');
   });
