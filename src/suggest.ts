@@ -20,11 +20,11 @@ export function distance(a: string, b: string): number {
 /**
  * The candidate closest to `word`, when it is close enough to be a typo of it:
  * at most 2 edits, and about a third of the word (so short words need a near miss;
- * a word of two letters gets none). Case is ignored.
+ * a name of two letters gets none). Case is ignored.
  */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
-  // Two letters are too few to tell a typo from another name (KA, KB).
-  if (word.replace(/^-+/, '').length <= 2) return undefined;
+  // Two letters are too few to tell a typo from another name (KA, KB); an option's are its own.
+  if (!word.startsWith('-') && word.length <= 2) return undefined;
   const limit = Math.min(2, Math.max(1, Math.floor(word.length / 3)));
   let best: string | undefined;
   let bestD = limit + 1;

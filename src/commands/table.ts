@@ -86,8 +86,9 @@ export function choices(kind: ValueKind): readonly string[] | undefined {
 
 /** Help lines that list a kind's values, each with what it is. */
 export function describeChoices(kind: ValueKind): string[] {
-  if (kind === 'vault') return VAULTS.map((v) => `${v.padEnd(10)} ${VAULT_NOTES[v] ?? ''}`.trimEnd());
-  if (kind === 'daemon-action') return Object.entries(DAEMON_ACTIONS).map(([a, d]) => `${a.padEnd(10)} ${d}`);
+  const w = (words: readonly string[]) => Math.max(...words.map((x) => x.length));
+  if (kind === 'vault') return VAULTS.map((v) => `${v.padEnd(w(VAULTS))}  ${VAULT_NOTES[v] ?? ''}`.trimEnd());
+  if (kind === 'daemon-action') return Object.entries(DAEMON_ACTIONS).map(([a, d]) => `${a.padEnd(w(Object.keys(DAEMON_ACTIONS)))}  ${d}`);
   const list = choices(kind);
   return list && kind !== 'command' ? [list.join(', ')] : [];
 }
