@@ -33,8 +33,8 @@ export function trustOf(m: { path: string; content: string }, env: Env = process
   return allowRecordsOf(m.path, env).length > 0 ? 'changed' : 'untrusted';
 }
 
-/** The allow records of this path (of any content; allow keeps at most one). */
-function allowRecordsOf(path: string, env: Env): string[] {
+/** Every allow record: its file, named by the hash of path + content, and the path it holds. */
+function allowRecords(env: Env): Array<{ file: string; name: string; path: string }> {
   const dir = files.allowDir(env);
   let names: string[];
   try {
@@ -42,13 +42,21 @@ function allowRecordsOf(path: string, env: Env): string[] {
   } catch {
     return [];
   }
-  return names.map((n) => join(dir, n)).filter((p) => {
+  const out: Array<{ file: string; name: string; path: string }> = [];
+  for (const name of names) {
+    const file = join(dir, name);
     try {
-      return readFileSync(p, 'utf8') === `${path}\n`;
+      out.push({ file, name, path: readFileSync(file, 'utf8').replace(/\n$/, '') });
     } catch {
-      return false; // raced with another allow/deny
+      // raced with another allow/deny
     }
-  });
+  }
+  return out;
+}
+
+/** The allow records of this path (of any content; allow keeps at most one). */
+function allowRecordsOf(path: string, env: Env): string[] {
+  return allowRecords(env).filter((r) => r.path === path).map((r) => r.file);
 }
 
 /**
@@ -57,25 +65,10 @@ function allowRecordsOf(path: string, env: Env): string[] {
  * of them uses. `read` returns a manifest's content, or undefined when it cannot.
  */
 export function allowedManifests(env: Env, read: (path: string) => string | undefined): string[] {
-  const dir = files.allowDir(env);
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  const out: string[] = [];
-  for (const n of names) {
-    let path: string;
-    try {
-      path = readFileSync(join(dir, n), 'utf8').replace(/\n$/, '');
-    } catch {
-      continue;
-    }
-    const content = read(path);
-    if (content !== undefined && allowHash({ path, content }) === n) out.push(path);
-  }
-  return out;
+  return allowRecords(env).filter((r) => {
+    const content = read(r.path);
+    return content !== undefined && allowHash({ path: r.path, content }) === r.name;
+  }).map((r) => r.path);
 }
 
 /** Removes every allow record of this path (any content): one path, one trusted content. */

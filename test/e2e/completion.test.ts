@@ -161,42 +161,6 @@ for (const shell of ['tcsh', 'elvish'] as const) {
     const p = new Pty(argv, { env, cwd: sb.dir });
     try {
       await p.expect('§P§ ');
-      for (const [typed, completed] of [['keyrack unl', 'unlock'], ['keyrack hook tc', 'tcsh'], ['keyrack export dir', 'direnv'], ['keyrack get MY_', 'MY_TOKEN'], ['keyrack unlock --tt', '--ttl']]) {
-        // What is typed never holds the completed word: only the completion can show it.
-        p.write(`${typed}\t`);
-        await p.expect(onScreen(completed!));
-        p.write('\x15'); // ^U: an empty line again
-      }
-    } finally {
-      p.kill();
-    }
-  });
-}
-
-for (const shell of ['tcsh', 'elvish'] as const) {
-  test(`${shell}: Tab completes commands, shells, flags and key names`, async (t) => {
-    if (!requireTool(shell)) return t.skip(`${shell} missing`);
-    const sb = sandbox();
-    t.after(() => sb.cleanup());
-    assert.equal((await keyrack(['set', 'MY_TOKEN', '--vault', 'os.direct'], { env: sb.env, input: 'v\n' })).code, 0);
-    // `keyrack` on PATH, as an installed one is: the completion asks it for key names.
-    const bin = join(sb.dir, 'bin');
-    mkdirSync(bin);
-    writeFileSync(join(bin, 'keyrack'), `#!/bin/sh\nexec '${process.execPath}' '${KEYRACK}' "$@"\n`, { mode: 0o755 });
-    const env = { ...sb.env, TERM: 'dumb', PATH: `${bin}:${process.env.PATH}` };
-    let argv: string[];
-    if (shell === 'tcsh') {
-      writeFileSync(join(sb.home, '.tcshrc'), "set prompt = '§P§ '\nset edit\neval \"`keyrack completion tcsh`\"\n");
-      argv = ['tcsh', '-i'];
-    } else {
-      const dir = join(sb.env.XDG_CONFIG_HOME!, 'elvish');
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'rc.elv'), "set edit:prompt = { put '§P§ ' }\nset edit:rprompt = { }\neval (keyrack completion elvish | slurp)\n");
-      argv = ['elvish'];
-    }
-    const p = new Pty(argv, { env, cwd: sb.dir });
-    try {
-      await p.expect('§P§ ');
       for (const [typed, completed] of [['keyrack unl', 'unlock'], ['keyrack hook tc', 'tcsh'], ['keyrack export dir', 'direnv'], ['keyrack get MY_', 'MY_TOKEN'], ['keyrack unlock --tt', '--ttl'], ['keyrack mark MY_', 'MY_TOKEN'], ['keyrack help unl', 'unlock']]) {
         // What is typed never holds the completed word: only the completion can show it.
         p.write(`${typed}\t`);
