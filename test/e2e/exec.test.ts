@@ -81,7 +81,7 @@ test('--help after the command is the command\'s; before it, exec\'s own', async
   assert.equal(r.stdout.toString(), '--help');
   const own = await exec(['--help'], sb.dir);
   assert.equal(own.code, 0);
-  assert.match(own.stdout.toString(), /^usage: keyrack exec \[--key K\]… \[--\] CMD/);
+  assert.match(own.stdout.toString(), /^usage: keyrack exec \[--key K\]… \[--mask\|--no-mask\] \[--\] CMD/);
 });
 
 test('exit status is the command\'s; 128+n when a signal killed it; 127 when not found', async () => {
