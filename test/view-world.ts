@@ -18,7 +18,7 @@ import { KEYRACK, ROOT, keyrack, run, sandbox, type Result } from './helpers.ts'
 import { Pty } from './pty.ts';
 
 const FAST = join(ROOT, 'native', 'build', 'Release', 'keyrack-fast');
-export const FORMS = [['status'], ['status', '--json'], ['list'], ['list', '--json'], ['list', '--names']];
+const FORMS = [['status'], ['status', '--json'], ['list'], ['list', '--json'], ['list', '--names']];
 
 /** One form in one place: the Node CLI before and after keyrack-fast, and keyrack-fast. */
 export interface Case {
@@ -106,12 +106,10 @@ async function main(): Promise<World> {
       ['bad-team', badTeam, 'colour', colour],
     ] as const;
     for (const [name, cwd, mode, extra] of terminals) {
-      {
-        const env = { ...sb.env, PWD: cwd, ...extra };
-        for (const form of FORMS) {
-          const slow = () => ptyRun([process.execPath, KEYRACK, ...form], env, cwd);
-          cases.push({ label: `${name}: ${form.join(' ')} (terminal, ${mode})`, slow: await slow(), fast: await ptyRun([FAST, '/bin/false', KEYRACK, ...form], env, cwd), slowAfter: await slow() });
-        }
+      const env = { ...sb.env, PWD: cwd, ...extra };
+      for (const form of FORMS) {
+        const slow = () => ptyRun([process.execPath, KEYRACK, ...form], env, cwd);
+        cases.push({ label: `${name}: ${form.join(' ')} (terminal, ${mode})`, slow: await slow(), fast: await ptyRun([FAST, '/bin/false', KEYRACK, ...form], env, cwd), slowAfter: await slow() });
       }
     }
     return { session: (await run('cat', ['/proc/self/sessionid'], {})).stdout, cases };
