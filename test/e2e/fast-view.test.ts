@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseDuration } from '../../src/duration.ts';
@@ -84,6 +84,34 @@ test('and so in a fresh login session (the session check, verified: session)', {
   assert.notEqual(w.session.trim(), '4294967295', 'ran in an audit session');
   assert.match(w.cases.find((c) => c.label === 'home: status (pipes)')!.fast.stdout, /^verified +by this client: your uid, and in this login session/m);
   assertSame(w);
+});
+
+test('and so from the user-wide daemon a login session opted in to (verified: user-wide, uid-only)', { skip: needsRoot('starts an audit session') }, async (t) => {
+  const sb = sandbox();
+  t.after(() => sb.cleanup());
+  assert.equal((await keyrack(['init'], { env: sb.env, input: 'pw\n' })).code, 0);
+  assert.equal((await keyrack(['set', 'A'], { env: sb.env, input: 'a\n' })).code, 0);
+  writeFileSync(join(sb.env.XDG_CONFIG_HOME!, 'keyrack', 'user-daemon'), '', { mode: 0o644 });
+  // As systemd --user runs it: no session, the flag set.
+  const daemon = spawn(process.execPath, [KEYRACK, 'daemon', 'run'], { env: { ...sb.env, KEYRACK_USER_DAEMON: '1' }, stdio: 'ignore' });
+  t.after(() => { daemon.kill('SIGTERM'); });
+  const userSock = join(sb.env.XDG_RUNTIME_DIR!, 'keyrack.u0.sock');
+  for (let i = 0; i < 500 && !existsSync(userSock); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal((await keyrack(['unlock', 'A'], { env: sb.env, input: 'pw\n' })).code, 0);
+  const out = sb.dir;
+  const r = await run('sh', ['-c', `echo 1000 > /proc/self/loginuid || exit 99
+    for f in status list; do for j in "" --json; do
+      "$NODE" "$K" $f $j > "$OUT/slow-$f$j" 2>&1; echo $? >> "$OUT/slow-$f$j"
+      "$FAST" /bin/false "$K" $f $j > "$OUT/fast-$f$j" 2>&1; echo $? >> "$OUT/fast-$f$j"
+    done; done`], { env: { ...sb.env, PWD: sb.home, NODE: process.execPath, K: KEYRACK, FAST, OUT: out }, cwd: sb.home });
+  assert.equal(r.code, 0, r.stderr);
+  for (const f of ['status', 'status--json', 'list', 'list--json']) {
+    const [slow, fast] = ['slow', 'fast'].map((side) => split({ code: 0, stdout: readFileSync(join(out, `${side}-${f}`), 'utf8'), stderr: '' }).rest);
+    assert.deepEqual(fast, slow, `${f}: keyrack-fast prints what the Node CLI prints`);
+  }
+  assert.match(readFileSync(join(out, 'fast-status'), 'utf8'), /^verified +by this client: your uid \(you opted in to a user-wide daemon/m);
+  const json = JSON.parse(readFileSync(join(out, 'fast-status--json'), 'utf8').replace(/\d+\n$/, '')) as { socket: string; daemon: { verified: string; shared: boolean } };
+  assert.deepEqual([json.socket, json.daemon.verified, json.daemon.shared], [userSock, 'user-wide, uid-only', true]);
 });
 
 test('anything else, and everything without a daemon, goes to the Node CLI', async (t) => {
