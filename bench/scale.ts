@@ -49,12 +49,29 @@ async function fastExport(w: World): Promise<{ ms: number; ok: boolean; why: str
   return { ms: r.ms, ok: r.code === 0 && set.length === 5, why: r.code === 0 ? `${set.length} of 5 set` : `exit ${r.code}: ${r.stderr.trim().slice(-200)}` };
 }
 
+/** The read-only commands, each as the user types it after `keyrack`. */
+const READ_ONLY = {
+  get: ['get', 'K0'], status: ['status'], 'status --json': ['status', '--json'], list: ['list'], 'list --json': ['list', '--json'],
+  'list --names': ['list', '--names'], lock: ['lock', 'K9'],
+} as const;
+type ReadOnly = keyof typeof READ_ONLY;
+
+/** The launcher install.sh writes (bin/keyrack: keyrack-fast NODE SCRIPT "$@"), in the sandbox. */
+function launcher(w: World): string {
+  const bin = join(w.sb.dir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  const q = (p: string) => `'${p.replace(/'/g, `'\\''`)}'`;
+  const path = join(bin, 'keyrack');
+  writeFileSync(path, `#!/bin/sh\nexec ${q(FAST)} ${q(process.execPath)} ${q(KEYRACK)} "$@"\n`, { mode: 0o755 });
+  return path;
+}
+
 export interface ScaleResult {
   cd: { small: number[]; large: number[]; keys: [number, number] };
   concurrent: { n: number; ok: number; ms: number[] };
   rssAfterBytes: number;
   unlock: { small: number[]; large: number[]; keys: [number, number] };
-  readOnly: Record<'get' | 'status' | 'list' | 'lock' | 'node', number[]>;
+  readOnly: Record<ReadOnly | 'node', number[]>;
   fails: string[];
 }
 
@@ -86,18 +103,15 @@ export async function scaleBench(quick: boolean, progress: (s: string) => void):
     await new Promise((r) => setTimeout(r, 2000));
     const rssAfterBytes = 1024 * Number(/^VmRSS:\s+(\d+)/m.exec(spawnSync('cat', [`/proc/${large.daemonPid}/status`], { encoding: 'utf8' }).stdout)?.[1] ?? NaN);
 
-    const ro = { get: [] as number[], status: [] as number[], list: [] as number[], lock: [] as number[], node: [] as number[] };
-    // As install.sh's launcher runs it: keyrack-fast NODE SCRIPT ARGS….
-    const kr = [FAST, process.execPath, KEYRACK];
-    progress('scale: get, status, list, lock vs node -e \'\'');
+    const ro = Object.fromEntries([...Object.keys(READ_ONLY), 'node'].map((k) => [k, [] as number[]])) as ScaleResult['readOnly'];
+    // The installed `keyrack` as users run it: install.sh's launcher, then keyrack-fast.
+    const kr = launcher(small);
+    progress(`scale: ${Object.keys(READ_ONLY).join(', ')} vs node -e ''`);
     for (let i = 0; i < (quick ? 5 : 20); i++) {
-      for (const [what, argv] of [
-        ['get', [...kr, 'get', 'K0']], ['status', [...kr, 'status']], ['list', [...kr, 'list']],
-        ['lock', [...kr, 'lock', 'K9']], ['node', [process.execPath, '-e', '']],
-      ] as const) {
+      for (const [what, argv] of [...Object.entries(READ_ONLY).map(([k, a]) => [k, [kr, ...a]] as const), ['node', [process.execPath, '-e', '']] as const]) {
         const r = await runArgv([...argv], small.env, { cwd: small.proj });
         if (r.code !== 0) fails.push(`${what}: exit ${r.code}`);
-        ro[what].push(r.ms);
+        ro[what as ReadOnly | 'node'].push(r.ms);
       }
     }
 
@@ -130,7 +144,7 @@ export function scaleSummary(r: ScaleResult): Array<{ what: string; keyrack: str
     { what: 'daemon RSS 2 s after the concurrent exports', keyrack: `${(r.rssAfterBytes / 1e6).toFixed(1)} MB`, baseline: '', ratio: NaN, goal: '≤ 64 MB', met: r.rssAfterBytes <= 64e6 },
     { what: `unlock ${r.unlock.keys[1]} os.secure keys vs ${r.unlock.keys[0]}, per key`, keyrack: `${median(r.unlock.large).toFixed(0)} ms`, baseline: `${median(r.unlock.small).toFixed(0)} ms`, ratio: unlockRatio, goal: 'works; ≤ 2× per key', met: r.unlock.large.length > 0 && unlockRatio <= 2 },
   ];
-  for (const c of ['get', 'status', 'list', 'lock'] as const) {
+  for (const c of Object.keys(READ_ONLY) as ReadOnly[]) {
     const m = median(r.readOnly[c]);
     rows.push({ what: `keyrack ${c}, daemon running`, keyrack: `${m.toFixed(1)} ms`, baseline: `node -e '' ${node.toFixed(1)} ms`, ratio: m / node, goal: "≤ 0.2× node -e ''", met: m / node <= 0.2 });
   }

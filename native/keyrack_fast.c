@@ -544,6 +544,86 @@ static int fast_lock(int argc, char **argv) {
   return 0;
 }
 
+/*
+ * What a view may print: text, newlines and the colour the list table uses (SGR:
+ * ESC [ digits and ; then m). NULL, or what else the answer holds: a daemon that
+ * passed the kernel check still gets no say over the terminal (cursor moves, titles,
+ * OSC 52 clipboard writes), as export_check.h keeps it from the shell's.
+ */
+static const char *view_check(const char *p, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)p[i];
+    if (c == '\n') continue;
+    if (c == 0x1b) {
+      size_t j = i + 1;
+      if (j >= n || p[j] != '[') return "an escape sequence that is not a colour";
+      for (j++; j < n && ((p[j] >= '0' && p[j] <= '9') || p[j] == ';'); j++) {}
+      if (j >= n || p[j] != 'm') return "an escape sequence that is not a colour";
+      i = j;
+      continue;
+    }
+    if (c < 0x20 || c == 0x7f) return "a control character";
+    /* C1 controls (U+0080..U+009F, e.g. CSI U+009B), which some terminals obey. */
+    if (c == 0xc2 && i + 1 < n && (unsigned char)p[i + 1] >= 0x80 && (unsigned char)p[i + 1] <= 0x9f) return "a control character";
+  }
+  return NULL;
+}
+
+/*
+ * `keyrack status [--json]` and `keyrack list [--json|--names]`: the daemon renders
+ * what the CLI would print, by the same views (src/env/status-view.ts, list-view.ts;
+ * op cli-view), and this relays it with its exit code. It sends what only it knows:
+ * how kr_connect_daemon checked the daemon, the socket, its session, whether stdout
+ * is a terminal (the daemon applies NO_COLOR and TERM by term.ts's one rule). Any
+ * other option or argument, no daemon, an old one, an error: the Node CLI.
+ */
+static int fast_view(const char *view, int argc, char **argv) {
+  int json = 0, names = 0;
+  if (argc > 1) fallback();
+  if (argc == 1) {
+    if (strcmp(argv[0], "--json") == 0) json = 1;
+    else if (strcmp(view, "list") == 0 && strcmp(argv[0], "--names") == 0) names = 1;
+    else fallback(); /* --help, a typo: the CLI's */
+  }
+  long long deadline = kr_now_ms() + 5000;
+  buf_t line = {0}, req = {0};
+  unsigned long long sid = kr_own_session();
+  int fd = connect_daemon(&line, deadline);
+  /* As src/daemon/peer.ts connectServer names it: a socket other than this
+     session's own is the user-wide daemon connect_daemon opted into. */
+  char own[sizeof daemon_path];
+  socket_path(own, sizeof own, sid);
+  const char *verified = sid == KR_UNSET_SESSION ? "uid-only" : strcmp(own, daemon_path) == 0 ? "session" : "user-wide, uid-only";
+  char num[32];
+  puts_(&req, "{\"id\":1,\"op\":\"cli-view\",\"view\":");
+  if (put_json_string(&req, (const unsigned char *)view) < 0) fallback();
+  puts_(&req, json ? ",\"json\":true" : ",\"json\":false");
+  puts_(&req, names ? ",\"names\":true" : ",\"names\":false");
+  puts_(&req, isatty(1) ? ",\"tty\":true" : ",\"tty\":false");
+  if (sid == KR_UNSET_SESSION) puts_(&req, ",\"session\":null");
+  else { snprintf(num, sizeof num, ",\"session\":%llu", sid); puts_(&req, num); }
+  puts_(&req, ",\"verified\":");
+  put_json_string(&req, (const unsigned char *)verified);
+  puts_(&req, ",\"socket\":");
+  if (put_json_string(&req, (const unsigned char *)daemon_path) < 0) fallback();
+  put_cwd_env(&req);
+  puts_(&req, "}\n");
+  int code = ask(fd, &req, &line, deadline, 0);
+  const char *out = field(line.p, "stdout");
+  const char *err = field(line.p, "stderr");
+  if (!out || !err) fallback();
+  buf_t o = {0}, e = {0};
+  if (json_string(&out, &o) < 0 || json_string(&err, &e) < 0) fallback();
+  close(fd);
+  const char *why = view_check(o.p, o.len);
+  if (!why) why = view_check(e.p, e.len);
+  if (why) refuse_answer(strcmp(view, "list") == 0 ? "list answer" : "status answer", why);
+  /* stderr first, as the CLI writes it (a team file that does not parse, then the table). */
+  write_all(2, e.p, e.len);
+  write_all(1, o.p, o.len);
+  return code;
+}
+
 /* exec's own options, as src/cli.ts reads them; anything else → the Node CLI. */
 static int fast_exec(int argc, char **argv) {
   buf_t keys = {0};
@@ -644,6 +724,7 @@ int main(int argc, char **argv) {
   if (argc >= 5 && strcmp(argv[3], "exec") == 0) return fast_exec(argc - 4, argv + 4);
   if (argc == 5 && strcmp(argv[3], "get") == 0) return fast_get(argv[4]);
   if (argc >= 4 && strcmp(argv[3], "lock") == 0) return fast_lock(argc - 4, argv + 4);
+  if (argc >= 4 && (strcmp(argv[3], "status") == 0 || strcmp(argv[3], "list") == 0)) return fast_view(argv[3], argc - 4, argv + 4);
   fallback();
   return 1;
 }

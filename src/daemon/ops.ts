@@ -73,6 +73,8 @@ const OPS: Handlers = {
   export: fast,
   'exec-env': fast,
   'cli-get': fast,
+  // keyrack-fast's status and list, loaded on first use.
+  'cli-view': (d, call) => void import('./cli-view-op.js').then(({ cliView }) => cliView(d, call), () => call.fail('cli-view failed')),
 };
 
 /** The native fast paths (export-op.ts), loaded on first use: only keyrack-fast asks for them. */

@@ -14,6 +14,7 @@ export const IDLE_TIMEOUT_MS = 30_000;
 import type { HeldKey, Unlocked } from '../secret.js';
 import { MAX_VALUE_BYTES, valueBytes } from '../limits.js';
 import { STORE_NAME } from '../team/storename.js';
+import { VERIFIED_BY, type Verified } from '../view-input.js';
 
 /** The values the wire carries (src/secret.ts). */
 export type { HeldKey, Secret, Source, Unlocked } from '../secret.js';
@@ -76,7 +77,21 @@ export type Request =
    * The fast path of `keyrack get KEY` (keyrack-fast): what `get` would print, with
    * code 0; any other code and the client hands over to the Node CLI, which says why.
    */
-  | { id: number; op: 'cli-get'; cwd: string; env: Record<string, string>; key: string };
+  | { id: number; op: 'cli-get'; cwd: string; env: Record<string, string>; key: string }
+  /**
+   * The fast path of `keyrack status [--json]` and `keyrack list [--json|--names]`
+   * (keyrack-fast): what they would print, from the same views (src/env/status-view.ts,
+   * list-view.ts) and this daemon's store, with what only the client knows: how it
+   * checked this daemon (verified), the socket it used, its audit session, and whether
+   * its stdout is a terminal (colour, by term.ts colorEnabled with `env`).
+   */
+  | CliViewRequest;
+
+/** See the cli-view op above. */
+export interface CliViewRequest {
+  id: number; op: 'cli-view'; view: 'status' | 'list'; json: boolean; names: boolean;
+  cwd: string; env: Record<string, string>; verified: Verified; socket: string; session: number | null; tty: boolean;
+}
 
 /** Bounds on an export request's environment. */
 export const EXPORT_MAX_VARS = 4096;
@@ -132,6 +147,8 @@ export interface Replies {
   'exec-env': { code: number; vars: Record<string, string> };
   /** What `keyrack get` would exit with and print (stdout only with code 0). */
   'cli-get': { code: number; stdout: string };
+  /** What `keyrack status` or `keyrack list` would exit with and print. */
+  'cli-view': { code: number; stdout: string; stderr: string };
 }
 
 /** The answer to a request of op O. */
@@ -314,7 +331,7 @@ export function parseRequest(msg: Record<string, unknown>): Request | { id?: num
       if (r !== undefined && r !== 'failure' && r !== 'success') return bad('record must be failure or success');
       return r === undefined ? { id, op: 'backoff' } : { id, op: 'backoff', record: r };
     }
-    case 'export': case 'exec-env': case 'cli-get': {
+    case 'export': case 'exec-env': case 'cli-get': case 'cli-view': {
       if (typeof msg.cwd !== 'string' || !msg.cwd.startsWith('/') || !goodText(msg.cwd)) return bad('cwd must be an absolute path');
       if (!isObj(msg.env) || Object.keys(msg.env).length > EXPORT_MAX_VARS) return bad('env must be an object');
       const env: Record<string, string> = Object.create(null) as Record<string, string>;
@@ -322,6 +339,7 @@ export function parseRequest(msg: Record<string, unknown>): Request | { id?: num
         if (!goodText(val) || !goodText(name) || name === '' || name.includes('=')) return bad('bad variable in env');
         env[name] = val;
       }
+      if (msg.op === 'cli-view') return cliViewOf(msg, id, msg.cwd, env);
       if (msg.op === 'cli-get') {
         if (typeof msg.key !== 'string' || !KEY.test(msg.key)) return bad('bad key name');
         return { id, op: 'cli-get', cwd: msg.cwd, env, key: msg.key };
@@ -340,4 +358,16 @@ export function parseRequest(msg: Record<string, unknown>): Request | { id?: num
     default:
       return bad('unknown op');
   }
+}
+
+/** The rest of a cli-view request, once its cwd and env passed. */
+function cliViewOf(msg: Record<string, unknown>, id: number, cwd: string, env: Record<string, string>): CliViewRequest | { id: number; error: string } {
+  const bad = (error: string) => ({ id, error });
+  if (msg.view !== 'status' && msg.view !== 'list') return bad('view must be status or list');
+  if (typeof msg.json !== 'boolean' || typeof msg.names !== 'boolean' || typeof msg.tty !== 'boolean') return bad('json, names and tty must be booleans');
+  if (typeof msg.verified !== 'string' || !(VERIFIED_BY as readonly string[]).includes(msg.verified)) return bad('verified must say how the client checked the daemon');
+  if (typeof msg.socket !== 'string' || !msg.socket.startsWith('/') || !goodText(msg.socket) || msg.socket.length > 4096) return bad('socket must be an absolute path');
+  const s = msg.session;
+  if (s !== null && (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 0)) return bad('session must be a number or null');
+  return { id, op: 'cli-view', view: msg.view, json: msg.json, names: msg.names, cwd, env, verified: msg.verified as Verified, socket: msg.socket, session: s, tty: msg.tty };
 }

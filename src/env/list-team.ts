@@ -3,7 +3,7 @@
  * nearest manifest): each of its keys, with where it stands — ready (the daemon holds it),
  * locked, or overridden by your own registry's key of that name (yours wins).
  */
-import type { TeamSource } from '../env/team-scope.js';
+import type { TeamSource } from './team-scope.js';
 import type { Registry } from '../registry.js';
 
 /** One team key, as list shows it. */
