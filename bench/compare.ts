@@ -216,7 +216,12 @@ try {
       rssBytes: { start: rssStart, afterBursts: rssBurst, end: rssEnd },
       scale: {
         cd: { keys: scale.cd.keys, small: r3(scale.cd.small), large: r3(scale.cd.large) },
-        concurrent: { n: scale.concurrent.n, ok: scale.concurrent.ok, ms: r3(scale.concurrent.ms) },
+        concurrent: {
+          n: scale.concurrent.n,
+          connections: { ok: scale.concurrent.conn.ok, ms: r3(scale.concurrent.conn.ms), daemonCpuMs: scale.concurrent.conn.daemonCpuMs },
+          processes: { ok: scale.concurrent.proc.ok, ms: r3(scale.concurrent.proc.ms) },
+          trueProcesses: { ms: r3(scale.concurrent.floor.ms) },
+        },
         rssAfterBytes: scale.rssAfterBytes,
         unlock: { keys: scale.unlock.keys, small: r3(scale.unlock.small), large: r3(scale.unlock.large) },
         readOnly: Object.fromEntries(Object.entries(scale.readOnly).map(([k, v]) => [k, r3(v)])),

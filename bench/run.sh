@@ -4,7 +4,9 @@
 # every comparison in a sandbox (bench/compare.ts): one table on stdout, the same
 # as JSON in bench/results/latest.json. `npm run bench -- --flood [--quick]`: the
 # flood of refused callers instead (bench/flood.ts; root). `npm run bench -- --mask
-# [--mb N]`: exec --mask's throughput against cat (bench/mask.ts).
+# [--mb N]`: exec --mask's throughput against cat (bench/mask.ts). `npm run bench --
+# --scale [--quick]`: only the rows of bench/scale.ts (10,000 keys, 500 concurrent
+# exports, the daemon's RSS after them, big unlocks, read-only commands).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

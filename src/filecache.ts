@@ -11,19 +11,25 @@
  * as git does with its "racy" index entries, a file changed less than RACY_NS
  * before it was read is parsed each time until it is older.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type BigIntStats } from 'node:fs';
 
 /** A file younger than this (by its mtime or ctime) when read is not trusted to keep its identity. */
 export const RACY_NS = 1_000_000_000n;
 
+/** The file's identity: equal means the same content (outside the racy window). */
+interface Identity { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }
+
 interface Entry<T> {
-  id: string;
+  id: Identity;
   value: T;
 }
 
-/** The file's identity: equal strings mean the same content (outside the racy window). */
-function identity(st: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }): string {
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+function identity(st: BigIntStats): Identity {
+  return { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
+}
+
+function same(a: Identity, b: BigIntStats): boolean {
+  return a.ino === b.ino && a.ctimeNs === b.ctimeNs && a.mtimeNs === b.mtimeNs && a.size === b.size && a.dev === b.dev;
 }
 
 /** Reads the whole of an open fd (regular file of known size, reads past it too in case it grew). */
@@ -56,6 +62,13 @@ export class FileCache<T> {
 
   /** parse(bytes of path), or the cached result when the file is the one parsed; undefined when it does not exist. */
   read(path: string, parse: (buf: Buffer) => T): T | undefined {
+    // A hit costs one stat of the path (the daemon's every export asks twice): the
+    // identity a parse was bound to, read from its fd, is the file's still.
+    const hit = this.entries.get(path);
+    if (hit) {
+      const now = statSync(path, { bigint: true, throwIfNoEntry: false });
+      if (now && same(hit.id, now)) return hit.value;
+    }
     let fd: number;
     try {
       fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -69,8 +82,8 @@ export class FileCache<T> {
     try {
       const st = fstatSync(fd, { bigint: true });
       const id = identity(st);
-      const hit = this.entries.get(path);
-      if (hit && hit.id === id) return hit.value;
+      const again = this.entries.get(path);
+      if (again && same(again.id, st)) return again.value;
       const buf = readAll(fd, Number(st.size));
       let value: T;
       try {

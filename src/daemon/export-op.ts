@@ -12,7 +12,7 @@ import { assertReady } from '../env/readiness.js';
 import { renderExport } from '../env/render.js';
 import { currentDir, resolveScope, type ScopeSources } from '../env/scope.js';
 import type { Env } from '../paths.js';
-import { loadRegistry } from '../registry.js';
+import { readRegistry } from '../registry.js';
 import type { HeldKey } from '../secret.js';
 import type { AuditOp } from './audit.js';
 import type { Replies, RequestOf } from './protocol.js';
@@ -52,9 +52,13 @@ export function answerFast(req: RequestOf<FastOp>, getHeld: StoreGet): Promise<F
   return req.op === 'export' ? exportAnswer(req, sources, handed) : execAnswer(req, sources, handed);
 }
 
-/** The store, minus every key the user marked exec-only (the registry as the caller's environment names it). */
+/**
+ * The store, minus every key the user marked exec-only (the registry as the caller's
+ * environment names it). The cached parse (registry.ts readRegistry), as the engine
+ * reads it in the same request: a fresh parse of 10,000 keys was 20 ms per export.
+ */
 function withoutExecOnly(getHeld: StoreGet, env: Env): StoreGet {
-  const keys = loadRegistry(env).keys;
+  const keys = readRegistry(env).keys;
   return (names) => getHeld(names.filter((n) => !keys[n]?.execOnly));
 }
 

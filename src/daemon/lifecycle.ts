@@ -6,6 +6,7 @@
  * idle, `stop`, a signal — purges memory, wakes the shells and drops the lock.
  */
 import type { Socket } from 'node:net';
+import { BurstGc } from './burst-gc.js';
 
 /** With no keys held and no client connected for this long, the daemon exits. */
 export const IDLE_EXIT_MS = 60_000;
@@ -29,6 +30,8 @@ export interface LifecycleParts {
   closeFiles(): void;
   /** A user-wide daemon serves every session and never exits when idle. */
   shared: boolean;
+  /** Collects after a burst of connections (burst-gc.ts); the default uses V8's exposed gc. */
+  gc?: BurstGc;
 }
 
 /** Tracks what keeps the daemon alive, and ends it the one way. */
@@ -37,8 +40,11 @@ export class Lifecycle {
   private idleTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private hooked = false;
+  private readonly gc: BurstGc;
 
-  constructor(private readonly p: LifecycleParts) {}
+  constructor(private readonly p: LifecycleParts) {
+    this.gc = p.gc ?? new BurstGc();
+  }
 
   /** True once shutting down: no request is served any more. */
   get stopping(): boolean {
@@ -48,10 +54,12 @@ export class Lifecycle {
   /** Counts a connection until it closes: a daemon with one open does not idle out. */
   track(s: Socket): void {
     this.conns.add(s);
+    this.gc.opened();
     this.armIdle();
     s.on('close', () => {
       this.conns.delete(s);
       this.armIdle();
+      this.gc.closed(this.conns.size);
     });
   }
 
@@ -92,6 +100,7 @@ export class Lifecycle {
     this.stopped = true;
     this.p.store.clear();
     clearTimeout(this.idleTimer);
+    this.gc.stop();
     this.p.stopListening();
     for (const c of this.conns) c.destroy();
   }

@@ -4,7 +4,7 @@
  * connection (server.ts) parses the request and sends the answer.
  */
 import { formatDuration } from '../duration.js';
-import { loadRegistry } from '../registry.js';
+import { readRegistry } from '../registry.js';
 import type { AuditLog, Caller } from './audit.js';
 import type { Backoff } from './backoff.js';
 import type { Log } from './log.js';
@@ -95,9 +95,9 @@ function fast<O extends 'export' | 'exec-env' | 'cli-get'>(d: Daemon, { req, who
     );
 }
 
-/** `names` minus the keys this user's registry marks exec-only. */
+/** `names` minus the keys this user's registry marks exec-only (its cached parse: registry.ts readRegistry). */
 function withoutExecOnly(names: string[]): string[] {
-  const keys = loadRegistry(process.env).keys;
+  const keys = readRegistry(process.env).keys;
   return names.filter((n) => !keys[n]?.execOnly);
 }
 
