@@ -257,6 +257,9 @@ export async function unlockCost(fx: Fixture, rounds: number): Promise<{ one: nu
     const order = i % 2 ? (['fifty', 'one'] as const) : (['one', 'fifty'] as const);
     for (const which of order) {
       const keys = which === 'one' ? fx.unlockKeys.slice(0, 1) : fx.unlockKeys;
+      // unlock leaves held keys as they are: dropped first (untimed), so each run fetches.
+      const locked = await runArgv(['keyrack', 'lock', ...keys], fx.env, { cwd: fx.outside });
+      if (locked.code !== 0) r.fails.push(`lock ${keys.length}: exit ${locked.code}: ${locked.stderr.trim()}`);
       const run = await runArgv(['keyrack', 'unlock', ...keys], fx.env, { input: `${PASSPHRASE}\n`, cwd: fx.outside });
       if (run.code === 0) r[which].push(run.ms);
       else r.fails.push(`unlock ${keys.length}: exit ${run.code}: ${run.stderr.trim()}`);
