@@ -99,15 +99,23 @@ export class Store {
    * the way are removed. For an export, keys held for exec only are not there.
    */
   get(names: string[], purpose?: 'export'): Record<string, HeldKey> {
-    this.sweep();
+    // Only the names asked for are checked for expiry (each entry's timer drops it
+    // anyway): sweeping every entry made each export cost O(keys held).
     const now = this.now();
     const out: Record<string, HeldKey> = {};
+    let expired = false;
     for (const name of names) {
       const e = this.entries.get(name);
+      if (e && dueAt(e) <= now) {
+        this.expire(name, e, now);
+        expired = true;
+        continue;
+      }
       if (!e || (purpose === 'export' && e.execOnly)) continue;
       e.lastUsed = now;
       out[name] = { ...e.secret, expiresAt: dueAt(e) };
     }
+    if (expired) this.opts.onChange();
     return out;
   }
 
