@@ -10,7 +10,7 @@ import { loadRegistry } from '../registry.js';
 import { closest } from '../suggest.js';
 import { currentDir } from '../env/scope.js';
 import { allow, deny } from '../env/trust.js';
-import { say } from '../say.js';
+import { say, someNames } from '../say.js';
 
 function locate(dir: string | undefined): string {
   const target = resolve(currentDir(process.env), dir ?? '.');
@@ -44,7 +44,7 @@ export async function run(dir: string | undefined, trust: boolean): Promise<numb
   for (const e of m.entries) if (e.env !== e.key) say(`alias ${e.env}${e.optional ? '?' : ''} ← ${e.key}`);
   allow(m);
   const names = m.entries.map((e) => e.env + (e.optional ? '?' : ''));
-  say(`allowed ${m.path} (${names.length} ${names.length === 1 ? 'key' : 'keys'}${names.length ? ': ' + names.join(' ') : ''})`);
+  say(`allowed ${m.path} (${names.length} ${names.length === 1 ? 'key' : 'keys'}${names.length ? ': ' + someNames(names) : ''})`);
   sayAbsent(m);
   return 0;
 }

@@ -5,6 +5,7 @@
  * key, the vault files private; and the manifest here, in the words of
  * env/readiness.ts. A missing file is named, with what to do about it.
  */
+import { someNames } from '../say.js';
 import type { Finding } from './doctor-finding.js';
 import { lstatSync } from 'node:fs';
 import { messageOf } from '../errors.js';
@@ -17,7 +18,7 @@ import { files, type Env } from '../paths.js';
 import type { Registry } from '../registry.js';
 
 
-const list = (names: string[]) => (names.length > 6 ? `${names.slice(0, 6).join(' ')} … (${names.length})` : names.join(' '));
+const list = (names: string[]) => someNames(names, 6);
 
 /** A file of ours that others may read or write: mode and owner as lstat sees them. */
 function loose(path: string): string | null {

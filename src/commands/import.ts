@@ -6,6 +6,7 @@
  * existing key (without --force) or an unusable vault stores nothing. All keys are written under one registry lock. Reports names
  * only, never values.
  */
+import { someNames } from '../say.js';
 import { readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { UserError } from '../errors.js';
@@ -60,7 +61,7 @@ export async function run(file: string, o: { vault?: string; force: boolean; dow
     previous = await storeValues(vaultId, values, env, { overwrite: o.force, downgrade: o.downgrade === true });
   } catch (e) {
     if (e instanceof KeysExist) {
-      throw new UserError(`${label}: ${e.names.length === 1 ? 'this key exists' : 'these keys exist'} already: ${e.names.join(' ')} — nothing imported; add --force to overwrite ${e.names.length === 1 ? 'it' : 'them'}`);
+      throw new UserError(`${label}: ${e.names.length === 1 ? 'this key exists' : 'these keys exist'} already: ${someNames(e.names)} — nothing imported; add --force to overwrite ${e.names.length === 1 ? 'it' : 'them'}`);
     }
     throw e;
   }
@@ -72,7 +73,7 @@ export async function run(file: string, o: { vault?: string; force: boolean; dow
   bumpGeneration(env);
 
   const names = entries.map((e) => e.name);
-  process.stderr.write(`keyrack: imported ${names.length} ${names.length === 1 ? 'key' : 'keys'} into ${vaultId}: ${names.join(' ')}\n`);
+  process.stderr.write(`keyrack: imported ${names.length} ${names.length === 1 ? 'key' : 'keys'} into ${vaultId}: ${someNames(names)}\n`);
   if (previous.size > 0) process.stderr.write(`keyrack: replaced ${[...previous.keys()].join(' ')}\n`);
   if (moved.length > 0) process.stderr.write(`keyrack: moved ${moved.join(', ')}\n`);
   const down = [...previous].filter(([, e]) => isDowngrade(e.vault, vaultId));
