@@ -108,10 +108,12 @@ try {
       const s = cd[sh][v];
       const k = median(s.enter);
       const d = median(dv.enter);
+      // Issue 17: every cd ≤ 0.3× direnv; only the very first one (no daemon yet) may take up to 1.0×.
+      const limit = v.endsWith('no daemon') ? 1 : 0.3;
       rows.push({
         id: '2', what: `cd into project, 5 ${v.slice(8).replace(',', ' keys,')}${v.endsWith('secure') ? ' keys' : ''} — ${sh}`,
-        keyrack: fmtMs(k), baseline: `direnv ${fmtMs(d)}`, ratio: fmtRatio(k / d), goal: '≤ 1.0× direnv',
-        met: k / d <= 1 && s.fails.length === 0 && dv.fails.length === 0,
+        keyrack: fmtMs(k), baseline: `direnv ${fmtMs(d)}`, ratio: fmtRatio(k / d), goal: `≤ ${limit.toFixed(1)}× direnv`,
+        met: k / d <= limit && s.fails.length === 0 && dv.fails.length === 0,
       });
     }
   }
@@ -124,6 +126,18 @@ try {
         id: '3', what: `cd out of project vs into it, ${v.slice(8)} — ${sh}`,
         keyrack: `out ${fmtMs(out)}`, baseline: `in ${fmtMs(into)}`, ratio: fmtRatio(out / into), goal: '≤ 1.0× cd in',
         met: out / into <= 1 && s.fails.length === 0,
+      });
+    }
+    // Leaving against direnv's own leaving (it unloads without running the .envrc: a few ms).
+    const dv = cd[sh].direnv;
+    for (const v of ['keyrack os.secure', 'keyrack os.direct, daemon running'] as const) {
+      const s = cd[sh][v];
+      const out = median(s.exit);
+      const d = median(dv.exit);
+      rows.push({
+        id: '3', what: `cd out of project, ${v.slice(8)} — ${sh}`,
+        keyrack: `out ${fmtMs(out)}`, baseline: `direnv out ${fmtMs(d)}`, ratio: fmtRatio(out / d), goal: '≤ 0.3× direnv',
+        met: out / d <= 0.3 && s.fails.length === 0 && dv.fails.length === 0,
       });
     }
   }

@@ -87,6 +87,7 @@ try {
     return { child: f, out: lines(f) };
   });
   for (const f of flooders) await f.out.next(); // "flooding"
+  for (const f of flooders) await f.out.next(); // "recycling"
   const cpu0 = cpuMs(ready.pid);
   await new Promise((r) => setTimeout(r, 1000)); // every flooder at full speed
   const floodStart = performance.now();

@@ -61,6 +61,10 @@ test('during a flood of refused connections from another session, every GET of t
       return { child: f, line: lineReader(f) };
     });
     for (const f of flooders) assert.equal(await f.line(), 'flooding');
+    // The GETs start once every flooder has been refused more often than it keeps
+    // connections: reconnecting, at full speed (the owner's GETs are quick, so
+    // starting them at once could end before the flood got going).
+    for (const f of flooders) assert.equal(await f.line(), 'recycling');
     const during = await gets(REQUESTS);
     for (const f of flooders) f.child.kill('SIGTERM');
     const floods = await Promise.all(flooders.map(async (f) => JSON.parse(await f.line()) as { connects: number; refused: number; served: number; errors: Record<string, number> }));

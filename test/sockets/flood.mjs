@@ -3,6 +3,8 @@
 // the issue's 2,100 connections, 182,795 reconnects in 14 s did). Run it in another
 // login session than the daemon's. Stops after TOTAL connects (0: until SIGTERM),
 // then prints one JSON line: {"connects", "refused", "served", "errors": {code: n}}.
+// Before that: `flooding` once all are started, and `recycling` once it has been
+// refused more times than it keeps connections (so the flood is real from then on).
 //   node flood.mjs SOCKET CONCURRENCY [TOTAL]
 import { createConnection } from 'node:net';
 
@@ -11,6 +13,7 @@ const limit = Number(total);
 const stats = { connects: 0, refused: 0, served: 0, errors: {} };
 let live = 0;
 let stopping = false;
+let recycling = false;
 
 function finish() {
   if (stopping) return;
@@ -37,8 +40,13 @@ function one() {
     setImmediate(one);
   };
   s.on('data', (d) => {
-    if (d.includes('"refused"')) stats.refused++;
-    else stats.served++; // a hello: this flooder is not refused (wrong set-up)
+    if (d.includes('"refused"')) {
+      stats.refused++;
+      if (!recycling && stats.refused > Number(concurrency)) {
+        recycling = true;
+        process.stdout.write('recycling\n');
+      }
+    } else stats.served++; // a hello: this flooder is not refused (wrong set-up)
     again();
   });
   s.on('error', (e) => {
