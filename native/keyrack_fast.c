@@ -265,6 +265,14 @@ static int ask(int fd, buf_t *req, buf_t *line, long long deadline, int need_cod
   return atoi(code);
 }
 
+/* The stdout and stderr an answer carries (export, cli-view); anything missing → the Node CLI. */
+static void answer_streams(const char *line, buf_t *o, buf_t *e) {
+  const char *out = field(line, "stdout");
+  const char *err = field(line, "stderr");
+  if (!out || !err) fallback();
+  if (json_string(&out, o) < 0 || json_string(&err, e) < 0) fallback();
+}
+
 static int fast_export(const char *shell) {
   if (!kr_known_shell(shell)) fallback(); /* no rules to check its answer by: Node */
   long long deadline = kr_now_ms() + 5000;
@@ -275,11 +283,8 @@ static int fast_export(const char *shell) {
   put_cwd_env(&req);
   puts_(&req, "}\n");
   int code = ask(fd, &req, &line, deadline, 0);
-  const char *out = field(line.p, "stdout");
-  const char *err = field(line.p, "stderr");
-  if (!out || !err) fallback();
   buf_t o = {0}, e = {0};
-  if (json_string(&out, &o) < 0 || json_string(&err, &e) < 0) fallback();
+  answer_streams(line.p, &o, &e);
   close(fd);
   char why[160];
   if (o.len > 0 && kr_check_export(shell, o.p, o.len, why, sizeof why) != 0) refuse_answer("export", why);
@@ -477,11 +482,8 @@ static int fast_view(const char *view, int argc, char **argv) {
   put_cwd_env(&req);
   puts_(&req, "}\n");
   int code = ask(fd, &req, &line, deadline, 0);
-  const char *out = field(line.p, "stdout");
-  const char *err = field(line.p, "stderr");
-  if (!out || !err) fallback();
   buf_t o = {0}, e = {0};
-  if (json_string(&out, &o) < 0 || json_string(&err, &e) < 0) fallback();
+  answer_streams(line.p, &o, &e);
   close(fd);
   const char *why = view_check(o.p, o.len);
   if (!why) why = view_check(e.p, e.len);
