@@ -476,7 +476,7 @@ static int fast_view(const char *view, int argc, char **argv) {
   if (sid == KR_UNSET_SESSION) puts_(&req, ",\"session\":null");
   else { snprintf(num, sizeof num, ",\"session\":%llu", sid); puts_(&req, num); }
   puts_(&req, ",\"verified\":");
-  put_json_string(&req, (const unsigned char *)verified);
+  if (put_json_string(&req, (const unsigned char *)verified) < 0) fallback();
   puts_(&req, ",\"socket\":");
   if (put_json_string(&req, (const unsigned char *)daemon_path) < 0) fallback();
   put_cwd_env(&req);

@@ -8,29 +8,35 @@
  */
 import type { Env } from './paths.js';
 
-/** How a client checked the daemon before it sent a byte (src/daemon/peer.ts ServerCheck, whose values these are). */
+/** How a client checked the daemon before it sent a byte (src/daemon/peer.ts ServerCheck is this). */
 export const VERIFIED_BY = ['session', 'uid-only', 'user-wide, uid-only', 'file permissions only'] as const;
 export type Verified = (typeof VERIFIED_BY)[number];
 
-/** One key the daemon holds, as its status op reports it (src/daemon/protocol.ts KeyStatus). */
+/** One key the daemon holds, as its status op reports it (src/daemon/protocol.ts KeyStatus is this). */
 export interface HeldKeyFacts {
   name: string;
   expiresAt: number;
+  /** Dropped once unused for this long (unlock --idle); absent when not set. */
   idleMs?: number;
+  /** Will the daemon re-fetch it before expiry (aws.sso)? */
   refresh: boolean;
+  /** Held for exec only (exec unlocked it on a terminal): no export gets it. */
   execOnly?: true;
   vars?: string[];
 }
 
-/** The daemon as its status op reports it (src/daemon/protocol.ts DaemonStatus, which fits this). */
+/** The daemon as its status op reports it (src/daemon/protocol.ts DaemonStatus extends this). */
 export interface DaemonFacts {
   pid: number;
   session: number | null;
   mode: 'session' | 'uid-only';
   check: string;
   startedAt: number;
+  /** False once the daemon made itself non-dumpable; null without the native module. */
   dumpable: boolean | null;
+  /** Refreshable keys are re-fetched this long before they expire. */
   refreshWindowMs: number;
+  /** A user-wide daemon (protocol.ts Hello.shared). */
   shared?: boolean;
   keys: HeldKeyFacts[];
 }

@@ -3,8 +3,7 @@ import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { findManifest, manifestPath, MANIFEST_FILE, readManifest, type Manifest } from '../env/manifest.js';
-import { teamSourceOrError } from '../env/team-scope.js';
-import { TeamFileError } from '../team/file.js';
+import { teamHolds } from '../env/team-here.js';
 import { words } from '../env/readiness.js';
 import { loadRegistry } from '../registry.js';
 import { closest } from '../suggest.js';
@@ -60,9 +59,7 @@ function sayAbsent(m: Manifest): void {
   } catch {
     return;
   }
-  const team = teamSourceOrError(m);
-  const teamHas = (k: string) => team !== null && !(team instanceof TeamFileError) && team.file.values.has(k);
-  const absent = [...new Set(m.entries.filter((e) => !e.optional && !keys.includes(e.key) && !teamHas(e.key)).map((e) => e.key))];
+  const absent = [...new Set(m.entries.filter((e) => !e.optional && !keys.includes(e.key) && !teamHolds(m, e.key)).map((e) => e.key))];
   if (absent.length === 0) return;
   const near = new Map<string, string>();
   for (const k of absent) {

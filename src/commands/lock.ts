@@ -8,12 +8,12 @@ import { chunks, withDaemon } from '../daemon/client.js';
 import { lockWords } from '../daemon/lock-words.js';
 import { TeamFileError } from '../team/file.js';
 import { parseStoreName } from '../team/storename.js';
-import { teamOfHere } from './team-resolve.js';
+import { teamOfProject } from '../env/team-here.js';
 
 export async function run(keys: string[]): Promise<number | void> {
   keys.forEach(assertKeyName);
   // A name is also this project's team value of that name, whether or not its manifest is allowed.
-  const team = keys.length > 0 ? teamOfHere(process.env) : null;
+  const team = keys.length > 0 ? teamOfProject(process.env) : null;
   const names = team === null || team instanceof TeamFileError ? keys : [...keys, ...keys.map((k) => team.storeName(k))];
   const held = await withDaemon(process.env, async (c) => {
     if (keys.length === 0) return (await c.request({ op: 'lock' })).removed;

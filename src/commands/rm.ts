@@ -11,8 +11,7 @@ import { askYesNo } from '../input.js';
 import { readManifest } from '../env/manifest.js';
 import { assertKeyName } from '../env/names.js';
 import { allowedManifests } from '../env/trust.js';
-import { teamSourceOrError } from '../env/team-scope.js';
-import { TeamFileError } from '../team/file.js';
+import { teamHolds } from '../env/team-here.js';
 import { forHumans } from '../printable.js';
 import { loadRegistry, updateRegistry } from '../registry.js';
 import { say } from '../say.js';
@@ -30,9 +29,7 @@ function manifestsUsing(key: string, env: NodeJS.ProcessEnv): string[] {
   };
   const loses = (p: string) => {
     const m = parse(p);
-    if (!m?.entries.some((e) => e.key === key)) return false;
-    const team = teamSourceOrError(m);
-    return team === null || team instanceof TeamFileError || !team.file.values.has(key);
+    return m !== undefined && m.entries.some((e) => e.key === key) && !teamHolds(m, key);
   };
   return allowedManifests(env, (p) => parse(p)?.content).filter(loses);
 }

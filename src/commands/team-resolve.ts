@@ -52,16 +52,6 @@ export function teamPlan(env: Env): TeamPlan {
   return { team: t, hint: '' };
 }
 
-/** The team file of this directory's project; a broken one is its error (list says it and goes on). */
-export function teamOfHere(env: Env): TeamSource | TeamFileError | null {
-  let m;
-  try {
-    m = loadManifest(currentDir(env));
-  } catch {
-    return null; // a broken manifest is status's to report; list is about keys
-  }
-  return m ? teamSourceOrError(m) : null;
-}
 
 /** A team key that did not open, with its reason (file and line). */
 export interface TeamFailure {

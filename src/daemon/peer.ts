@@ -18,6 +18,7 @@
  * KEYRACK_INSECURE_NO_NATIVE=1, which leaves only the file permissions: a 0600
  * socket in a 0700 directory of ours, which the kernel checks on connect().
  */
+import type { Verified } from '../view-input.js';
 import { closeSync, constants, lstatSync, openSync, type Stats } from 'node:fs';
 import { createConnection, Socket } from 'node:net';
 import { dirname } from 'node:path';
@@ -199,7 +200,7 @@ export function checkSocketPath(path: string): void {
  * user-wide daemon (docs/systemd.md), which serves every session; `file permissions
  * only`: no native module (KEYRACK_INSECURE_NO_NATIVE=1).
  */
-export type ServerCheck = 'session' | 'uid-only' | 'user-wide, uid-only' | 'file permissions only';
+export type ServerCheck = Verified;
 
 export interface ServerSocket {
   sock: Socket;

@@ -14,7 +14,7 @@ export const IDLE_TIMEOUT_MS = 30_000;
 import type { HeldKey, Unlocked } from '../secret.js';
 import { MAX_VALUE_BYTES, valueBytes } from '../limits.js';
 import { STORE_NAME } from '../team/storename.js';
-import { VERIFIED_BY, type Verified } from '../view-input.js';
+import { VERIFIED_BY, type DaemonFacts, type HeldKeyFacts, type Verified } from '../view-input.js';
 
 /** The values the wire carries (src/secret.ts). */
 export type { HeldKey, Secret, Source, Unlocked } from '../secret.js';
@@ -96,33 +96,13 @@ export interface CliViewRequest {
 /** Bounds on an export request's environment. */
 export const EXPORT_MAX_VARS = 4096;
 
-export interface KeyStatus {
-  name: string;
-  expiresAt: number;
-  /** Dropped once unused for this long (unlock --idle); absent when not set. */
-  idleMs?: number;
-  /** Will the daemon re-fetch it before expiry (aws.sso)? */
-  refresh: boolean;
-  /** Held for exec only (exec unlocked it on a terminal): no export gets it. */
-  execOnly?: true;
-  vars?: string[];
-}
+/** One held key as the status op reports it: the views' shape (src/view-input.ts), which the daemon fills. */
+export type KeyStatus = HeldKeyFacts;
 
-export interface DaemonStatus {
-  pid: number;
-  session: number | null;
-  mode: 'session' | 'uid-only';
-  check: string;
-  startedAt: number;
+/** The status op's answer: what the views take (src/view-input.ts), plus the socket and the generation. */
+export interface DaemonStatus extends DaemonFacts {
   socket: string;
   gen: string;
-  /** False once the daemon made itself non-dumpable; null without the native module. */
-  dumpable: boolean | null;
-  /** Refreshable keys are re-fetched this long before they expire. */
-  refreshWindowMs: number;
-  /** See Hello.shared. */
-  shared?: boolean;
-  keys: KeyStatus[];
 }
 
 /** The ops a client may ask for. */

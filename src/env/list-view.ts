@@ -33,10 +33,8 @@ import { TeamFileError } from '../team/file.js';
 import { shownArgv } from '../vaults/cmd.js';
 import type { Caller, ViewOutput } from '../view-input.js';
 import { teamRows, type TeamRow } from './list-team.js';
-import { loadManifest } from './manifest.js';
 import { keyStates, type KeyState } from './readiness.js';
-import { currentDir } from './scope.js';
-import { teamSourceOrError, type TeamSource } from './team-scope.js';
+import { teamOfProject } from './team-here.js';
 
 /** The daemon's names for what it holds (team values as team:<file id>:KEY), and a line to say when it could not be asked. */
 export interface HeldNames {
@@ -75,17 +73,6 @@ function source(r: Row): string {
   return r.profile ? `profile ${r.profile}` : '-';
 }
 
-/** The team file of the caller's project; a broken one is its error (list says it and goes on). */
-function teamHere(c: Caller): TeamSource | TeamFileError | null {
-  let m;
-  try {
-    m = loadManifest(currentDir(c.env, c.cwd));
-  } catch {
-    return null; // a broken manifest is status's to report; list is about keys
-  }
-  return m ? teamSourceOrError(m) : null;
-}
-
 function table(rows: Row[], on: boolean): string {
   const cells = [['KEY', 'VAULT', 'SOURCE', 'STATE'], ...rows.map((r) => [r.name, r.vault, source(r), r.execOnly ? `${r.state}, exec-only` : r.state])];
   const widths = cells[0]!.map((_, c) => Math.max(...cells.map((row) => row[c]!.length)));
@@ -108,7 +95,7 @@ export async function listView(i: ListInput): Promise<ViewOutput> {
   // For completion and scripts: no daemon to ask, nothing but names.
   if (i.names) return { code: 0, stdout: names.length > 0 ? names.join('\n') + '\n' : '', stderr: '' };
   let stderr = '';
-  const team = teamHere(i);
+  const team = teamOfProject(i.env, i.cwd);
   if (team instanceof TeamFileError) stderr += `keyrack: ${printable(team.message)}\n`;
   const hasTeam = team !== null && !(team instanceof TeamFileError) && team.file.values.size > 0;
   let held: ReadonlySet<string> = new Set<string>();
