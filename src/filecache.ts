@@ -16,20 +16,26 @@ import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Big
 /** A file younger than this (by its mtime or ctime) when read is not trusted to keep its identity. */
 export const RACY_NS = 1_000_000_000n;
 
-/** The file's identity: equal means the same content (outside the racy window). */
-interface Identity { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }
+/** A file's identity: equal means the same content (outside the racy window). */
+export interface Identity { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }
 
 interface Entry<T> {
   id: Identity;
   value: T;
 }
 
-function identity(st: BigIntStats): Identity {
+export function identity(st: BigIntStats): Identity {
   return { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
 }
 
-function same(a: Identity, b: BigIntStats): boolean {
+export function same(a: Identity, b: BigIntStats): boolean {
   return a.ino === b.ino && a.ctimeNs === b.ctimeNs && a.mtimeNs === b.mtimeNs && a.size === b.size && a.dev === b.dev;
+}
+
+/** Changed too recently (within `racyNs` of now) for its identity to vouch for its content. */
+export function racy(st: BigIntStats, racyNs: bigint = RACY_NS): boolean {
+  const youngest = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
+  return BigInt(Date.now()) * 1_000_000n - youngest < racyNs;
 }
 
 /** Reads the whole of an open fd (regular file of known size, reads past it too in case it grew). */
@@ -92,10 +98,8 @@ export class FileCache<T> {
         buf.fill(0);
       }
       this.parses++;
-      const youngest = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
-      const now = BigInt(Date.now()) * 1_000_000n;
       this.entries.delete(path);
-      if (now - youngest >= this.racyNs) {
+      if (!racy(st, this.racyNs)) {
         if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
         this.entries.set(path, { id, value });
       }

@@ -11,6 +11,11 @@ import type { Log } from './log.js';
 import type { DaemonStatus, Op, Replies, RequestOf } from './protocol.js';
 import type { Store } from './store.js';
 import { lockWords } from './lock-words.js';
+import { lazy } from '../lazy.js';
+
+/** Loaded on first use (only keyrack-fast asks for them), then kept: see lazy.ts. */
+const exportOp = lazy(() => import('./export-op.js'));
+const cliViewOp = lazy(() => import('./cli-view-op.js'));
 
 /** The daemon's state, as the handlers see it. */
 export interface Daemon {
@@ -74,13 +79,13 @@ const OPS: Handlers = {
   'exec-env': fast,
   'cli-get': fast,
   // keyrack-fast's status and list, loaded on first use.
-  'cli-view': (d, call) => void import('./cli-view-op.js').then(({ cliView }) => cliView(d, call), () => call.fail('cli-view failed')),
+  'cli-view': (d, call) => void cliViewOp().then(({ cliView }) => cliView(d, call), () => call.fail('cli-view failed')),
 };
 
 /** The native fast paths (export-op.ts), loaded on first use: only keyrack-fast asks for them. */
 function fast<O extends 'export' | 'exec-env' | 'cli-get'>(d: Daemon, { req, who, caller, reply, fail }: Call<O>): void {
   if (req.op === 'export') d.hookAsked();
-  void import('./export-op.js')
+  void exportOp()
     .then(({ answerFast }) => answerFast(req, (names) => d.store.get(names, req.op === 'export' ? 'export' : undefined)))
     .then(
       (r) => {

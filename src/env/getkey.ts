@@ -10,7 +10,7 @@ import { closest } from '../suggest.js';
 import { assertKeyName } from './names.js';
 import { words } from './readiness.js';
 import type { Env } from '../paths.js';
-import type { HeldGetter } from './scope.js';
+import { directVault, type HeldGetter } from './scope.js';
 
 /** The stdout of `get KEY`: the value and a newline, or an aws.sso key's NAME=VALUE lines. */
 export async function getOutput(key: string, env: Env, getHeld: HeldGetter, onDirect?: (keys: string[]) => void): Promise<string> {
@@ -22,7 +22,7 @@ export async function getOutput(key: string, env: Env, getHeld: HeldGetter, onDi
     throw new UserError(words.absent([key], 'sentence', near === undefined ? undefined : new Map([[key, near]])));
   }
   if (entry.vault === 'os.direct') {
-    const { readDirect, missingDirect } = await import('../vaults/direct.js');
+    const { readDirect, missingDirect } = await directVault();
     const v = readDirect([key], env).get(key);
     if (v === undefined) throw missingDirect(key, env);
     onDirect?.([key]);

@@ -14,6 +14,7 @@ import { BoundedReadError, boundPath, readRegularBounded } from '../boundedread.
 import { UserError } from '../errors.js';
 import { parseLine } from './manifest-line.js';
 import { decodeStrict, firstInvalidUtf8 } from '../utf8.js';
+import { identity, racy, same, type Identity } from '../filecache.js';
 
 export const MANIFEST_FILE = '.keyrack';
 /** A manifest lists names; anything this large is not one. */
@@ -144,13 +145,43 @@ export function parseManifest(path: string, content: string): Manifest {
  * or ~/.git-credentials is refused before any of it is read.
  */
 export function readManifest(file: string): Manifest {
+  // What stands there now, unfollowed: the cached parse only while it is that very file.
+  const st = lstatSync(file, { bigint: true, throwIfNoEntry: false });
+  if (st?.isFile()) {
+    const hit = parsed.get(file);
+    if (hit && same(hit.id, st) && hit.bound === boundPath(file)) return hit.manifest;
+  }
+  const m = readUncached(file);
+  parsed.delete(file);
+  // The identity seen before the read: a write since makes the next lstat differ, so it is read again.
+  if (st?.isFile() && !racy(st)) {
+    if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value!);
+    parsed.set(file, { id: identity(st), bound: boundPath(file), manifest: m });
+  }
+  return m;
+}
+
+/**
+ * Parses by the path they were found at, kept while the file keeps its identity
+ * (filecache.ts: device, inode, size, mtime, ctime; never one changed in the last
+ * second) and its directory its real path (trust is bound to it): the daemon reads
+ * the same few manifests on every export, and a parse was a third of its work.
+ * Shared by every caller, so frozen.
+ */
+const parsed = new Map<string, { id: Identity; bound: string; manifest: Manifest }>();
+const MAX_PARSED = 64;
+
+function readUncached(file: string): Manifest {
   const { path, buf } = readBounded(file);
   const content = decodeStrict(buf);
   if (content === null) {
     const upto = buf.subarray(0, firstInvalidUtf8(buf));
     throw new ManifestError(path, upto.toString('latin1').split('\n').length, 'is not valid UTF-8');
   }
-  return parseManifest(path, content.replace(/^\uFEFF/, '')); // an editor's byte-order mark
+  const m = parseManifest(path, content.replace(/^\uFEFF/, '')); // an editor's byte-order mark
+  for (const e of m.entries) Object.freeze(e);
+  Object.freeze(m.entries);
+  return Object.freeze(m);
 }
 
 /** Finds, reads and parses the nearest manifest; null when there is none. */

@@ -12,7 +12,7 @@ import { UserError } from '../errors.js';
 import { files, type Env } from '../paths.js';
 import type { Registry } from '../registry.js';
 import { MANIFEST_FILE } from './manifest.js';
-import { currentDir, type Scope } from './scope.js';
+import { currentDir, directVault, type Scope } from './scope.js';
 import type { Trust } from './trust.js';
 
 /** A key's state, in status, list and their JSON. */
@@ -25,7 +25,7 @@ export type KeyState = 'ready' | 'locked' | 'absent';
  */
 export async function keyStates(names: readonly string[], reg: Registry, held: ReadonlySet<string>, env: Env): Promise<Map<string, KeyState>> {
   const directNames = names.filter((n) => reg.keys[n]?.vault === 'os.direct');
-  const direct = directNames.length > 0 ? (await import('../vaults/direct.js')).readDirect(directNames, env) : new Map<string, string>();
+  const direct = directNames.length > 0 ? (await directVault()).readDirect(directNames, env) : new Map<string, string>();
   const out = new Map<string, KeyState>();
   for (const n of names) {
     const entry = reg.keys[n];

@@ -21,6 +21,10 @@ import { TeamFileError } from '../team/file.js';
 import { teamSourceOrError, teamVarProblem, type TeamSource } from './team-scope.js';
 import type { HeldKey } from '../secret.js';
 import { closest } from '../suggest.js';
+import { lazy } from '../lazy.js';
+
+/** The os.direct vault, loaded when a manifest first names one of its keys (the CLI's start stays small). */
+export const directVault = lazy(() => import('../vaults/direct.js'));
 
 export interface Scope {
   /** The manifest in effect; null with --key or when there is none. */
@@ -184,7 +188,7 @@ async function fillValues(scope: Scope, entries: ManifestEntry[], env: Env, { ge
 
   const values = new Map<ManifestEntry, string | Record<string, string>>();
   if (direct.length) {
-    const { readDirect } = await import('../vaults/direct.js');
+    const { readDirect } = await directVault();
     const got = readDirect(direct.map((e) => e.key), env);
     const handed = new Set<string>();
     for (const e of direct) {
