@@ -4,7 +4,7 @@
  *
  *  - the daemon checking a caller (keyrack_native.c peerInfo): kr_peer_session;
  *  - a client checking the daemon before it sends a byte (keyrack_native.c
- *    connectDaemon for the Node CLI, and keyrack_fast.c): kr_connect_daemon.
+ *    connectDaemon for the Node CLI, and fast_client.c connect_daemon): kr_connect_daemon.
  *
  * Static functions only: each program compiles its own copy. The includer defines
  * _GNU_SOURCE before its first #include.

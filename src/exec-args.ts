@@ -2,7 +2,7 @@
  * exec's own grammar: `keyrack exec [--key K | -k K | --key=K | --mask | --no-mask]... [--] CMD [ARG...]`.
  * Its options come only before the command: everything from the first word that
  * is not an option (or after `--`) belongs to the command, flags included. The
- * native launcher reads the same grammar (native/keyrack_fast.c, fast_exec);
+ * native launcher reads the same grammar (native/fast_exec.c, fast_exec);
  * test/e2e/native-agreement.test.ts holds the two to it.
  */
 import { UserError } from './errors.js';

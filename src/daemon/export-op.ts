@@ -1,5 +1,5 @@
 /**
- * The daemon's side of the native fast paths (native/keyrack_fast.c). Node's start
+ * The daemon's side of the native fast paths (keyrack-fast, native/). Node's start
  * alone costs more than a whole direnv `cd`, so the hook's client asks the
  * already-running daemon to do what `keyrack export` would, and the `keyrack`
  * launcher asks it for `exec`'s variables — with the caller's cwd and environment,

@@ -3,7 +3,7 @@
  * audit session, so a client can check only its uid; a shell in a login session
  * therefore uses it only when the user said so on this side — a file, never a word
  * in the daemon's hello, which anyone of this uid can send. Kept to one lstat so
- * native/keyrack_fast.c checks it the same way.
+ * native/fast_client.c (user_daemon_opted_in) checks it the same way.
  */
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';

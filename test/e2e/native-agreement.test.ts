@@ -1,5 +1,5 @@
 /**
- * The C client (native/keyrack_fast.c: the hook's fast path and the `keyrack`
+ * The C client (keyrack-fast, native/: the hook's fast path and the `keyrack`
  * launcher) relays what the daemon computed and is never a second implementation;
  * where it must decide something itself — which socket to connect to, and exec's
  * flag grammar — this test asks it and the TypeScript side the same questions and

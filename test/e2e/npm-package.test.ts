@@ -44,6 +44,7 @@ test('the tarball carries what an installed keyrack needs, and nothing of the ch
   if (!requireTool('npm')) return t.skip('npm missing');
   const { files } = await packed;
   for (const f of ['bin/keyrack', 'dist/keyrack.mjs', 'dist/keyrack-export.cjs', 'native/binding.gyp', 'native/keyrack_native.c', 'native/keyrack_fast.c',
+    'native/fast_client.c', 'native/fast_client.h', 'native/fast_exec.c', 'native/fast_exec.h', 'native/fast_views.c', 'native/fast_views.h',
     'scripts/install.mjs', 'scripts/build-native.mjs', 'shell/keyrack.bash', 'shell/keyrack.tcsh', 'shell/keyrack-gate.tcsh', 'shell/keyrack.elv',
     'shell/keyrack.direnv.bash', 'package.json', 'README.md']) assert.ok(files.includes(f), `${f} is missing from the tarball`);
   assert.deepEqual(files.filter((f) => /^(src|test|bench|node_modules|native\/build)\//.test(f) || f === 'install.sh'), []);
