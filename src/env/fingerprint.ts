@@ -5,25 +5,27 @@
  * which every child process sees, does not let anyone test guesses of a value.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { KeyrackError } from '../errors.js';
+import { FileCache } from '../filecache.js';
 import { createFileAtomic } from '../fsutil.js';
 import { files, type Env } from '../paths.js';
 
 const KEY_BYTES = 32;
 
+/**
+ * The key as read, kept while its file is the same file (filecache.ts): the daemon
+ * fingerprints on every export, and the open, read and close were a tenth of its
+ * work there. A replaced key (a restore, a removed data dir) is a new file.
+ */
+const keys = new FileCache<Buffer>(2);
+
 function readKey(path: string): Buffer | undefined {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-  if (buf.length !== KEY_BYTES) {
-    throw new KeyrackError(`${path} is not a ${KEY_BYTES}-byte key; remove it and keyrack will make a new one`);
-  }
-  return buf;
+  return keys.read(path, (buf) => {
+    if (buf.length !== KEY_BYTES) {
+      throw new KeyrackError(`${path} is not a ${KEY_BYTES}-byte key; remove it and keyrack will make a new one`);
+    }
+    return Buffer.from(buf); // the cache zeroes what it read
+  });
 }
 
 /**
@@ -52,5 +54,13 @@ export function fingerprint(key: Buffer, name: string, value: string): string {
  * An HMAC of a fixed label, so it tells nothing about the key or any value.
  */
 export function keyId(key: Buffer): string {
-  return createHmac('sha256', key).update('keyrack fingerprint key id', 'utf8').digest('hex').slice(0, 8);
+  let id = ids.get(key);
+  if (id === undefined) {
+    id = createHmac('sha256', key).update('keyrack fingerprint key id', 'utf8').digest('hex').slice(0, 8);
+    ids.set(key, id);
+  }
+  return id;
 }
+
+/** keyId of each key buffer the cache hands out (an export asks twice). */
+const ids = new WeakMap<Buffer, string>();

@@ -22,14 +22,31 @@ import { files, type Env } from '../paths.js';
 export type Trust = 'allowed' | 'denied' | 'untrusted' | 'changed';
 
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
-
-export const allowHash = (m: { path: string; content: string }): string => sha256(`${m.path}\n${m.content}`);
 const denyHash = (path: string): string => sha256(path);
+
+/**
+ * The two hashes of a manifest, once per parse: the daemon's parse cache
+ * (manifest.ts) hands out the same frozen object for as long as the file is unchanged.
+ */
+const hashed = new WeakMap<object, { allow: string; deny: string }>();
+
+function hashesOf(m: { path: string; content: string }): { allow: string; deny: string } {
+  // Only a frozen manifest cannot change under its memo.
+  const frozen = Object.isFrozen(m);
+  const memo = frozen ? hashed.get(m) : undefined;
+  if (memo) return memo;
+  const h = { allow: sha256(`${m.path}\n${m.content}`), deny: denyHash(m.path) };
+  if (frozen) hashed.set(m, h);
+  return h;
+}
+
+export const allowHash = (m: { path: string; content: string }): string => hashesOf(m).allow;
 
 /** The check is one stat when allowed; only a manifest that is not reads the allow records, to tell `changed` apart. */
 export function trustOf(m: { path: string; content: string }, env: Env = process.env): Trust {
-  if (existsSync(join(files.denyDir(env), denyHash(m.path)))) return 'denied';
-  if (existsSync(join(files.allowDir(env), allowHash(m)))) return 'allowed';
+  const h = hashesOf(m);
+  if (existsSync(join(files.denyDir(env), h.deny))) return 'denied';
+  if (existsSync(join(files.allowDir(env), h.allow))) return 'allowed';
   return allowRecordsOf(m.path, env).length > 0 ? 'changed' : 'untrusted';
 }
 
