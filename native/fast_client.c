@@ -205,7 +205,7 @@ int connect_daemon(buf_t *line, long long deadline) {
 }
 
 /* Appends ,"cwd":…,"env":{…} (valid UTF-8 entries only: JSON cannot carry others). */
-void put_cwd_env(buf_t *req) {
+static void put_cwd_env(buf_t *req) {
   char cwd[4096];
   if (!getcwd(cwd, sizeof cwd)) fallback();
   puts_(req, ",\"cwd\":");
@@ -227,9 +227,12 @@ void put_cwd_env(buf_t *req) {
   puts_(req, "}");
 }
 
-/* Sends one request and reads the answer; falls back unless it is {"ok":true,…,"code":N…}
- * (N = 0 when need_code0). Returns N. */
+/* Ends the request with this process's cwd and environment (the daemon answers as the
+ * CLI would here), sends it and reads the answer; falls back unless it is
+ * {"ok":true,…,"code":N…} (N = 0 when need_code0). Returns N. */
 int ask(int fd, buf_t *req, buf_t *line, long long deadline, int need_code0) {
+  put_cwd_env(req);
+  puts_(req, "}\n");
   write_all(fd, req->p, req->len);
   read_line(fd, line, deadline);
   const char *ok = field(line->p, "ok");
@@ -239,10 +242,14 @@ int ask(int fd, buf_t *req, buf_t *line, long long deadline, int need_code0) {
   return atoi(code);
 }
 
-/* The stdout and stderr an answer carries (export, cli-view); anything missing → the Node CLI. */
-void answer_streams(const char *line, buf_t *o, buf_t *e) {
-  const char *out = field(line, "stdout");
-  const char *err = field(line, "stderr");
+/* ask, for an answer that carries stdout and stderr (export, cli-view): both decoded
+ * into o and e (anything missing → the Node CLI); fd closed. Returns the code. */
+int ask_streams(int fd, buf_t *req, buf_t *line, long long deadline, buf_t *o, buf_t *e) {
+  int code = ask(fd, req, line, deadline, 0);
+  close(fd);
+  const char *out = field(line->p, "stdout");
+  const char *err = field(line->p, "stderr");
   if (!out || !err) fallback();
   if (json_string(&out, o) < 0 || json_string(&err, e) < 0) fallback();
+  return code;
 }

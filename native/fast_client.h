@@ -43,11 +43,10 @@ __attribute__((noreturn)) void refuse_answer(const char *what, const char *why);
 
 /* Connects to this session's daemon (or the opted-in user-wide one), checked; its hello in line. */
 int connect_daemon(buf_t *line, long long deadline);
-/* Appends ,"cwd":…,"env":{…} to a request. */
-void put_cwd_env(buf_t *req);
-/* Sends one request and reads the answer; falls back unless ok (and code 0 when need_code0). Returns the code. */
+/* Ends a request (opened with '{', fields added) with ,"cwd":…,"env":{…}}, sends it and
+ * reads the answer; falls back unless ok (and code 0 when need_code0). Returns the code. */
 int ask(int fd, buf_t *req, buf_t *line, long long deadline, int need_code0);
-/* The stdout and stderr an answer carries; anything missing → the Node CLI. */
-void answer_streams(const char *line, buf_t *o, buf_t *e);
+/* ask, then the answer's stdout and stderr decoded into o and e; closes fd. Returns the code. */
+int ask_streams(int fd, buf_t *req, buf_t *line, long long deadline, buf_t *o, buf_t *e);
 
 #endif

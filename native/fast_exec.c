@@ -121,8 +121,6 @@ int fast_exec(int argc, char **argv) {
   puts_(&req, ",\"argv0\":");
   if (put_json_string(&req, (const unsigned char *)cmd[0]) < 0) fallback();
   puts_(&req, "}");
-  put_cwd_env(&req);
-  puts_(&req, "}\n");
   ask(fd, &req, &line, deadline, 1);
   close(fd);
   /* "vars":{"NAME":"value",…} — flat, as JSON.stringify writes it. */

@@ -27,8 +27,6 @@ int fast_get(const char *key) {
   int fd = connect_daemon(&line, deadline);
   puts_(&req, "{\"id\":1,\"op\":\"cli-get\",\"key\":");
   if (put_json_string(&req, (const unsigned char *)key) < 0) fallback();
-  put_cwd_env(&req);
-  puts_(&req, "}\n");
   ask(fd, &req, &line, deadline, 1);
   close(fd);
   const char *out = field(line.p, "stdout");
@@ -135,12 +133,8 @@ int fast_view(const char *view, int argc, char **argv) {
   if (put_json_string(&req, (const unsigned char *)verified) < 0) fallback();
   puts_(&req, ",\"socket\":");
   if (put_json_string(&req, (const unsigned char *)daemon_path) < 0) fallback();
-  put_cwd_env(&req);
-  puts_(&req, "}\n");
-  int code = ask(fd, &req, &line, deadline, 0);
   buf_t o = {0}, e = {0};
-  answer_streams(line.p, &o, &e);
-  close(fd);
+  int code = ask_streams(fd, &req, &line, deadline, &o, &e);
   const char *why = view_check(o.p, o.len);
   if (!why) why = view_check(e.p, e.len);
   if (why) refuse_answer(strcmp(view, "list") == 0 ? "list answer" : "status answer", why);

@@ -46,12 +46,8 @@ static int fast_export(const char *shell) {
   int fd = connect_daemon(&line, deadline);
   puts_(&req, "{\"id\":1,\"op\":\"export\",\"shell\":");
   if (put_json_string(&req, (const unsigned char *)shell) < 0) fallback();
-  put_cwd_env(&req);
-  puts_(&req, "}\n");
-  int code = ask(fd, &req, &line, deadline, 0);
   buf_t o = {0}, e = {0};
-  answer_streams(line.p, &o, &e);
-  close(fd);
+  int code = ask_streams(fd, &req, &line, deadline, &o, &e);
   char why[160];
   if (o.len > 0 && kr_check_export(shell, o.p, o.len, why, sizeof why) != 0) refuse_answer("export", why);
   write_all(1, o.p, o.len);
