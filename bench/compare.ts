@@ -233,6 +233,7 @@ try {
         concurrent: {
           n: scale.concurrent.n,
           connections: { ok: scale.concurrent.conn.ok, ms: r3(scale.concurrent.conn.ms), daemonCpuMs: scale.concurrent.conn.daemonCpuMs },
+          connectionsThirdBurst: { ok: scale.concurrent.connThird.ok, ms: r3(scale.concurrent.connThird.ms), daemonCpuMs: scale.concurrent.connThird.daemonCpuMs },
           processes: { ok: scale.concurrent.proc.ok, ms: r3(scale.concurrent.proc.ms) },
           trueProcesses: { ms: r3(scale.concurrent.floor.ms) },
         },

@@ -2,8 +2,9 @@
  * The second pass's goals (issue 17) that grow with the user's data, each side by
  * side in one run: the hook's `cd` (keyrack-fast → the daemon's export) with
  * 10,000 registered keys vs 10, a manifest of 5; 500 concurrent exports (each
- * timed, all checked: bench/export-burst.c, twice — 500 connections from one
- * process, which times the daemon, and 500 keyrack-fast processes released
+ * timed, all checked: bench/export-burst.c — 500 connections from one process,
+ * which times the daemon (its first burst, and its third, once V8 has tiered up
+ * the code of this path), and 500 keyrack-fast processes released
  * together beside 500 `true`s, which times what the machine can do); the
  * daemon's RSS after them; unlock of many os.secure keys vs a
  * tenth as many (per-key cost); and the read-only commands vs `node -e ''`.
@@ -117,6 +118,8 @@ async function burst(argv: string[], w: World, n: number): Promise<{ ms: number[
 export interface Concurrent {
   n: number;
   conn: { ok: number; ms: number[]; daemonCpuMs: number };
+  /** The same daemon's third burst: its code warm for this path (the first pays V8's tier-up). */
+  connThird: { ok: number; ms: number[]; daemonCpuMs: number };
   proc: { ok: number; ms: number[] };
   floor: { ms: number[] };
 }
@@ -124,16 +127,24 @@ export interface Concurrent {
 async function concurrentExports(w: World, n: number, fails: string[]): Promise<Concurrent> {
   const tool = buildBurst(w.sb.dir);
   const outDir = mkdtempSync(join(w.sb.dir, 'burst-'));
-  const c0 = cpuMs(w.daemonPid);
-  const conn = await burst([tool, 'conn', socketPath(w.sb.env), String(n), 'bash', '5'], w, n);
-  const daemonCpuMs = cpuMs(w.daemonPid) - c0;
-  await new Promise((r) => setTimeout(r, 500));
+  const timedConn = async () => {
+    const c0 = cpuMs(w.daemonPid);
+    const r = await burst([tool, 'conn', socketPath(w.sb.env), String(n), 'bash', '5'], w, n);
+    const daemonCpuMs = cpuMs(w.daemonPid) - c0;
+    await new Promise((done) => setTimeout(done, 500));
+    return { ...r, daemonCpuMs };
+  };
+  const conn = await timedConn();
+  await timedConn();
+  const third = await timedConn();
   const proc = await burst([tool, 'proc', String(n), '5', outDir, '--', FAST, '/bin/false', KEYRACK, 'export', 'bash'], w, n);
   const floor = await burst([tool, 'proc', String(n), '-1', outDir, '--', '/bin/true'], w, n);
-  for (const [what, r] of [['connections', conn], ['keyrack-fast processes', proc], ['true processes', floor]] as const) {
+  for (const [what, r] of [['connections', conn], ['connections (third burst)', third], ['keyrack-fast processes', proc], ['true processes', floor]] as const) {
     if (r.why && fails.length < 20) fails.push(`${n} concurrent ${what}: ${r.why}`);
   }
-  return { n, conn: { ok: conn.ok, ms: conn.ms, daemonCpuMs }, proc: { ok: proc.ok, ms: proc.ms }, floor: { ms: floor.ms } };
+  return {
+    n, conn: { ok: conn.ok, ms: conn.ms, daemonCpuMs: conn.daemonCpuMs },
+    connThird: { ok: third.ok, ms: third.ms, daemonCpuMs: third.daemonCpuMs }, proc: { ok: proc.ok, ms: proc.ms }, floor: { ms: floor.ms } };
 }
 
 export interface ScaleResult {
@@ -209,6 +220,7 @@ export function scaleSummary(r: ScaleResult): Array<{ what: string; keyrack: str
   const cdRatio = median(r.cd.large) / median(r.cd.small);
   const c = r.concurrent;
   const p99 = pct(c.conn.ms, 99);
+  const p99Third = pct(c.connThird.ms, 99);
   const procP99 = pct(c.proc.ms, 99);
   const floorP99 = pct(c.floor.ms, 99);
   const perKey = (xs: number[], k: number) => median(xs) / k;
@@ -217,9 +229,14 @@ export function scaleSummary(r: ScaleResult): Array<{ what: string; keyrack: str
   const rows = [
     { what: `cd (keyrack-fast export) with ${r.cd.keys[1]} registered keys vs ${r.cd.keys[0]}, manifest of 5`, keyrack: `${median(r.cd.large).toFixed(1)} ms`, baseline: `${median(r.cd.small).toFixed(1)} ms`, ratio: cdRatio, goal: '≤ 1.2×', met: cdRatio <= 1.2 },
     {
-      what: `${c.n} concurrent exports: the daemon's latency (${c.n} connections at once from one C client, connect → answer)`,
+      what: `${c.n} concurrent exports: the daemon's latency (${c.n} connections at once from one C client, connect → answer), its first burst`,
       keyrack: `${c.conn.ok}/${c.n} correct, p50 ${pct(c.conn.ms, 50).toFixed(0)} ms, p99 ${p99.toFixed(0)} ms; daemon CPU ${(c.conn.daemonCpuMs / c.n).toFixed(2)} ms per export`,
       baseline: '', ratio: NaN, goal: 'all correct, p99 ≤ 250 ms', met: c.conn.ok === c.n && p99 <= 250,
+    },
+    {
+      what: `${c.n} concurrent exports, the same daemon's third burst (its code warm for this path)`,
+      keyrack: `${c.connThird.ok}/${c.n} correct, p50 ${pct(c.connThird.ms, 50).toFixed(0)} ms, p99 ${p99Third.toFixed(0)} ms; daemon CPU ${(c.connThird.daemonCpuMs / c.n).toFixed(2)} ms per export`,
+      baseline: '', ratio: NaN, goal: 'all correct, p99 ≤ 250 ms', met: c.connThird.ok === c.n && p99Third <= 250,
     },
     {
       what: `${c.n} concurrent exports: ${c.n} keyrack-fast processes released together (exec and client included) vs ${c.n} \`true\`s`,
