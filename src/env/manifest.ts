@@ -149,14 +149,14 @@ export function readManifest(file: string): Manifest {
   const st = lstatSync(file, { bigint: true, throwIfNoEntry: false });
   if (st?.isFile()) {
     const hit = parsed.get(file);
-    if (hit && same(hit.id, st) && hit.bound === boundPath(file)) return hit.manifest;
+    if (hit && same(hit.id, st) && hit.manifest.path === boundPath(file)) return hit.manifest;
   }
   const m = readUncached(file);
   parsed.delete(file);
   // The identity seen before the read: a write since makes the next lstat differ, so it is read again.
   if (st?.isFile() && !racy(st)) {
     if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value!);
-    parsed.set(file, { id: identity(st), bound: boundPath(file), manifest: m });
+    parsed.set(file, { id: identity(st), manifest: m });
   }
   return m;
 }
@@ -164,11 +164,11 @@ export function readManifest(file: string): Manifest {
 /**
  * Parses by the path they were found at, kept while the file keeps its identity
  * (filecache.ts: device, inode, size, mtime, ctime; never one changed in the last
- * second) and its directory its real path (trust is bound to it): the daemon reads
+ * second) and its real path is the one it was read at (trust is bound to it): the daemon reads
  * the same few manifests on every export, and a parse was a third of its work.
  * Shared by every caller, so frozen.
  */
-const parsed = new Map<string, { id: Identity; bound: string; manifest: Manifest }>();
+const parsed = new Map<string, { id: Identity; manifest: Manifest }>();
 const MAX_PARSED = 64;
 
 function readUncached(file: string): Manifest {

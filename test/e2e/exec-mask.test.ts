@@ -16,23 +16,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KEYRACK, ROOT, keyrack, requireTool, sandbox } from '../helpers.ts';
 import { Pty } from '../pty.ts';
+import { rng } from '../fuzz/fuzzer.ts';
 
 const FAST = join(ROOT, 'native', 'build', 'Release', 'keyrack-fast');
 const sb = sandbox();
 after(() => sb.cleanup());
 const proj = join(sb.dir, 'proj');
-
-/** mulberry32: a small seeded generator, so a failure is reproducible from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const r0 = rng(0x14);
